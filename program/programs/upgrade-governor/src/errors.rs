@@ -1,0 +1,82 @@
+use anchor_lang::prelude::*;
+
+/// One error per broken rule. Codes are stable: the off-chain side maps them by number.
+#[error_code]
+pub enum GovernorError {
+    #[msg("A multisig needs at least one member")]
+    NoMembers,
+    #[msg("Too many members")]
+    TooManyMembers,
+    #[msg("A member is listed twice")]
+    DuplicateMember,
+    #[msg("Threshold must be between 1 and the number of members")]
+    InvalidThreshold,
+    #[msg("Timelock is shorter than the minimum")]
+    TimelockTooShort,
+    #[msg("Proposal lifetime must be positive")]
+    InvalidProposalLifetime,
+    #[msg("Signer is not a member of the multisig")]
+    NotAMember,
+    #[msg("Signer is neither a member nor the guardian")]
+    NotMemberOrGuardian,
+    #[msg("Member has already approved this proposal")]
+    AlreadyApproved,
+    #[msg("Proposal is not active")]
+    ProposalNotActive,
+    #[msg("Proposal has expired")]
+    ProposalExpired,
+    #[msg("Proposal is not approved")]
+    ProposalNotApproved,
+    #[msg("Timelock has not passed")]
+    TimelockNotPassed,
+    #[msg("System is paused")]
+    SystemPaused,
+    #[msg("System is not paused")]
+    SystemNotPaused,
+    #[msg("Proposal was already executed")]
+    AlreadyExecuted,
+    #[msg("Proposal was already cancelled")]
+    AlreadyCancelled,
+    #[msg("Account is not an upgradeable program")]
+    NotUpgradeableProgram,
+    #[msg("ProgramData account does not belong to the target program")]
+    WrongProgramData,
+    #[msg("The target program's upgrade authority is not the governor's authority PDA")]
+    ProgramNotGoverned,
+    #[msg("Account is not a loader buffer")]
+    NotABuffer,
+    #[msg("The buffer's authority is not the governor's authority PDA")]
+    BufferAuthorityMismatch,
+    #[msg("The buffer's ELF hash does not match the proposal")]
+    BufferHashMismatch,
+    #[msg("The buffer is empty")]
+    EmptyBuffer,
+    #[msg("The target program was upgraded after this proposal was made")]
+    ProgramChangedSinceProposal,
+    #[msg("ProgramData is smaller than the new ELF: extend the program first")]
+    ProgramDataTooSmall,
+    #[msg("Description is too long")]
+    DescriptionTooLong,
+    #[msg("Migration instruction data is too long")]
+    MigrationDataTooLong,
+    #[msg("This proposal declares no migration")]
+    NoMigrationDeclared,
+    #[msg("Migrations run only after the proposal executed")]
+    MigrationBeforeExecution,
+    #[msg("No accounts to migrate")]
+    NothingToMigrate,
+    #[msg("Too many accounts in one migration instruction")]
+    TooManyAccounts,
+    #[msg("Account to migrate is not owned by the target program")]
+    AccountNotOwnedByTarget,
+    #[msg("Not enough distinct member signatures to resume")]
+    NotEnoughSignatures,
+    #[msg("Wrong program account")]
+    WrongTargetProgram,
+    #[msg("Wrong buffer account")]
+    WrongBuffer,
+    #[msg("Wrong spill account: the buffer's lamports return to the proposer")]
+    WrongSpill,
+    #[msg("Arithmetic overflow")]
+    Overflow,
+}

@@ -1,0 +1,125 @@
+use anchor_lang::prelude::*;
+use anchor_lang::solana_program::{bpf_loader_upgradeable, program::invoke_signed};
+
+use crate::errors::GovernorError;
+use crate::events::UpgradeExecuted;
+use crate::loader;
+use crate::state::*;
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ExecuteUpgrade<'info> {
+    #[account(
+        seeds = [MULTISIG_SEED, multisig.create_key.as_ref()],
+        bump = multisig.bump,
+        constraint = !multisig.paused @ GovernorError::SystemPaused,
+    )]
+    pub multisig: Account<'info, Multisig>,
+    #[account(
+        mut,
+        has_one = multisig,
+        has_one = target_program @ GovernorError::WrongTargetProgram,
+        has_one = program_data @ GovernorError::WrongProgramData,
+        has_one = buffer @ GovernorError::WrongBuffer,
+        seeds = [PROPOSAL_SEED, multisig.key().as_ref(), &proposal.index.to_le_bytes()],
+        bump = proposal.bump,
+    )]
+    pub proposal: Account<'info, Proposal>,
+    /// Anyone may execute once the timelock has passed.
+    pub executor: Signer<'info>,
+    /// CHECK: the governor's authority PDA; signs the loader's Upgrade.
+    #[account(seeds = [AUTHORITY_SEED, multisig.key().as_ref()], bump = multisig.authority_bump)]
+    pub authority: UncheckedAccount<'info>,
+    /// CHECK: equal to `proposal.target_program`; the loader checks it.
+    #[account(mut)]
+    pub target_program: UncheckedAccount<'info>,
+    /// CHECK: equal to `proposal.program_data`; parsed by `loader`.
+    #[account(mut)]
+    pub program_data: UncheckedAccount<'info>,
+    /// CHECK: equal to `proposal.buffer`; parsed by `loader`.
+    #[account(mut)]
+    pub buffer: UncheckedAccount<'info>,
+    /// CHECK: receives the buffer's lamports; must be the proposer, who paid for it.
+    #[account(mut, address = proposal.proposer @ GovernorError::WrongSpill)]
+    pub spill: UncheckedAccount<'info>,
+    pub rent: Sysvar<'info, Rent>,
+    pub clock: Sysvar<'info, Clock>,
+    /// CHECK: the BPF Upgradeable Loader, invoked by CPI.
+    #[account(address = bpf_loader_upgradeable::ID)]
+    pub bpf_loader_upgradeable: UncheckedAccount<'info>,
+}
+
+pub fn handler(ctx: Context<ExecuteUpgrade>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    let proposal = &ctx.accounts.proposal;
+    match proposal.status {
+        ProposalStatus::Approved => {}
+        ProposalStatus::Executed => return err!(GovernorError::AlreadyExecuted),
+        ProposalStatus::Cancelled => return err!(GovernorError::AlreadyCancelled),
+        ProposalStatus::Active => return err!(GovernorError::ProposalNotApproved),
+    }
+    require!(now >= proposal.eta, GovernorError::TimelockNotPassed);
+
+    let authority = ctx.accounts.authority.key();
+    let buffer = loader::read_buffer(&ctx.accounts.buffer)?;
+    require!(
+        buffer.authority == Some(authority),
+        GovernorError::BufferAuthorityMismatch
+    );
+    require!(
+        buffer.hash == proposal.buffer_hash,
+        GovernorError::BufferHashMismatch
+    );
+    let program_data = loader::read_program_data(&ctx.accounts.program_data)?;
+    require!(
+        program_data.upgrade_authority == Some(authority),
+        GovernorError::ProgramNotGoverned
+    );
+    // Two approved proposals for one program must not stack silently.
+    require!(
+        program_data.slot == proposal.target_last_deploy_slot,
+        GovernorError::ProgramChangedSinceProposal
+    );
+    // The loader would fail with a bare "account data too small"; say what to do instead.
+    require!(
+        buffer.elf_len <= program_data.capacity,
+        GovernorError::ProgramDataTooSmall
+    );
+
+    let multisig_key = ctx.accounts.multisig.key();
+    let bump = [ctx.accounts.multisig.authority_bump];
+    let seeds = Multisig::authority_seeds(&multisig_key, &bump);
+    let ix = bpf_loader_upgradeable::upgrade(
+        &proposal.target_program,
+        &proposal.buffer,
+        &authority,
+        &ctx.accounts.spill.key(),
+    );
+    invoke_signed(
+        &ix,
+        &[
+            ctx.accounts.program_data.to_account_info(),
+            ctx.accounts.target_program.to_account_info(),
+            ctx.accounts.buffer.to_account_info(),
+            ctx.accounts.spill.to_account_info(),
+            ctx.accounts.rent.to_account_info(),
+            ctx.accounts.clock.to_account_info(),
+            ctx.accounts.authority.to_account_info(),
+            ctx.accounts.bpf_loader_upgradeable.to_account_info(),
+        ],
+        &[&seeds],
+    )?;
+
+    let proposal = &mut ctx.accounts.proposal;
+    proposal.status = ProposalStatus::Executed;
+    proposal.executed_at = now;
+    emit_cpi!(UpgradeExecuted {
+        multisig: multisig_key,
+        proposal: proposal.key(),
+        executor: ctx.accounts.executor.key(),
+        target_program: proposal.target_program,
+        buffer_hash: proposal.buffer_hash,
+        executed_at: now,
+    });
+    Ok(())
+}

@@ -1,0 +1,83 @@
+use anchor_lang::prelude::*;
+
+use crate::errors::GovernorError;
+use crate::events::MultisigInitialized;
+use crate::state::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct InitializeMultisigArgs {
+    pub members: Vec<Pubkey>,
+    pub threshold: u8,
+    pub timelock_seconds: i64,
+    pub proposal_lifetime_seconds: i64,
+    pub guardian: Pubkey,
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct InitializeMultisig<'info> {
+    /// A fresh key that only seeds the multisig address; its signature stops anyone from
+    /// front-running the creation with other settings.
+    pub create_key: Signer<'info>,
+    #[account(
+        init,
+        payer = payer,
+        space = 8 + Multisig::INIT_SPACE,
+        seeds = [MULTISIG_SEED, create_key.key().as_ref()],
+        bump,
+    )]
+    pub multisig: Account<'info, Multisig>,
+    /// CHECK: only its address is used; it becomes the upgrade authority of governed programs.
+    #[account(seeds = [AUTHORITY_SEED, multisig.key().as_ref()], bump)]
+    pub authority: UncheckedAccount<'info>,
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    pub system_program: Program<'info, System>,
+}
+
+pub fn handler(ctx: Context<InitializeMultisig>, args: InitializeMultisigArgs) -> Result<()> {
+    let n = args.members.len();
+    require!(n > 0, GovernorError::NoMembers);
+    require!(n <= MAX_MEMBERS, GovernorError::TooManyMembers);
+    for (i, m) in args.members.iter().enumerate() {
+        require!(
+            !args.members[..i].contains(m),
+            GovernorError::DuplicateMember
+        );
+    }
+    require!(
+        args.threshold >= 1 && usize::from(args.threshold) <= n,
+        GovernorError::InvalidThreshold
+    );
+    require!(
+        args.timelock_seconds >= MIN_TIMELOCK_SECONDS,
+        GovernorError::TimelockTooShort
+    );
+    require!(
+        args.proposal_lifetime_seconds > 0,
+        GovernorError::InvalidProposalLifetime
+    );
+
+    let multisig = &mut ctx.accounts.multisig;
+    multisig.create_key = ctx.accounts.create_key.key();
+    multisig.members = args.members.clone();
+    multisig.threshold = args.threshold;
+    multisig.timelock_seconds = args.timelock_seconds;
+    multisig.proposal_lifetime_seconds = args.proposal_lifetime_seconds;
+    multisig.guardian = args.guardian;
+    multisig.paused = false;
+    multisig.proposal_index = 0;
+    multisig.bump = ctx.bumps.multisig;
+    multisig.authority_bump = ctx.bumps.authority;
+
+    emit_cpi!(MultisigInitialized {
+        multisig: multisig.key(),
+        authority: ctx.accounts.authority.key(),
+        members: args.members,
+        threshold: args.threshold,
+        timelock_seconds: args.timelock_seconds,
+        proposal_lifetime_seconds: args.proposal_lifetime_seconds,
+        guardian: args.guardian,
+    });
+    Ok(())
+}

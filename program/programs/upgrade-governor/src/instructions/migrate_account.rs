@@ -1,0 +1,103 @@
+use anchor_lang::prelude::*;
+use anchor_lang::solana_program::instruction::{AccountMeta, Instruction};
+use anchor_lang::solana_program::program::invoke_signed;
+
+use crate::errors::GovernorError;
+use crate::events::AccountsMigrated;
+use crate::state::*;
+
+/// Accounts to migrate come as writable remaining accounts, up to `MAX_MIGRATE_ACCOUNTS`.
+/// Each is passed to the governed program's migrate instruction as
+/// [state (writable), authority PDA (signer), ProgramData]; the governed program checks that
+/// the signer is the upgrade authority recorded in its ProgramData (see `governed-auth`) and
+/// treats an already-migrated account as a no-op.
+#[event_cpi]
+#[derive(Accounts)]
+pub struct MigrateAccount<'info> {
+    #[account(
+        seeds = [MULTISIG_SEED, multisig.create_key.as_ref()],
+        bump = multisig.bump,
+        constraint = !multisig.paused @ GovernorError::SystemPaused,
+    )]
+    pub multisig: Account<'info, Multisig>,
+    #[account(
+        has_one = multisig,
+        has_one = target_program @ GovernorError::WrongTargetProgram,
+        has_one = program_data @ GovernorError::WrongProgramData,
+        seeds = [PROPOSAL_SEED, multisig.key().as_ref(), &proposal.index.to_le_bytes()],
+        bump = proposal.bump,
+    )]
+    pub proposal: Account<'info, Proposal>,
+    /// CHECK: the governor's authority PDA; signs the governed program's migrate instruction.
+    #[account(seeds = [AUTHORITY_SEED, multisig.key().as_ref()], bump = multisig.authority_bump)]
+    pub authority: UncheckedAccount<'info>,
+    /// CHECK: equal to `proposal.target_program`; invoked by CPI.
+    #[account(executable)]
+    pub target_program: UncheckedAccount<'info>,
+    /// CHECK: equal to `proposal.program_data`; passed through to the governed program.
+    pub program_data: UncheckedAccount<'info>,
+    /// Whoever sends the batch (the worker); pays the fee.
+    pub cranker: Signer<'info>,
+}
+
+pub fn handler<'info>(ctx: Context<'info, MigrateAccount<'info>>) -> Result<()> {
+    let proposal = &ctx.accounts.proposal;
+    let plan = proposal
+        .migration
+        .as_ref()
+        .ok_or(GovernorError::NoMigrationDeclared)?;
+    require!(
+        proposal.status == ProposalStatus::Executed,
+        GovernorError::MigrationBeforeExecution
+    );
+    let accounts = ctx.remaining_accounts;
+    require!(!accounts.is_empty(), GovernorError::NothingToMigrate);
+    require!(
+        accounts.len() <= MAX_MIGRATE_ACCOUNTS,
+        GovernorError::TooManyAccounts
+    );
+
+    let multisig_key = ctx.accounts.multisig.key();
+    let bump = [ctx.accounts.multisig.authority_bump];
+    let seeds = Multisig::authority_seeds(&multisig_key, &bump);
+    let authority = ctx.accounts.authority.to_account_info();
+    let program_data = ctx.accounts.program_data.to_account_info();
+    let target = ctx.accounts.target_program.to_account_info();
+
+    let mut migrated = Vec::with_capacity(accounts.len());
+    for account in accounts {
+        require_keys_eq!(
+            *account.owner,
+            proposal.target_program,
+            GovernorError::AccountNotOwnedByTarget
+        );
+        let ix = Instruction {
+            program_id: proposal.target_program,
+            accounts: vec![
+                AccountMeta::new(*account.key, false),
+                AccountMeta::new_readonly(*authority.key, true),
+                AccountMeta::new_readonly(*program_data.key, false),
+            ],
+            data: plan.instruction_data.clone(),
+        };
+        invoke_signed(
+            &ix,
+            &[
+                account.clone(),
+                authority.clone(),
+                program_data.clone(),
+                target.clone(),
+            ],
+            &[&seeds],
+        )?;
+        migrated.push(*account.key);
+    }
+
+    emit_cpi!(AccountsMigrated {
+        multisig: multisig_key,
+        proposal: proposal.key(),
+        target_program: proposal.target_program,
+        accounts: migrated,
+    });
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! upgrade-governor: a multisig with a timelock that owns the upgrade authority of Solana
+//! programs, upgrades them through the BPF Upgradeable Loader, and drives account migrations.
+//!
+//! `lib.rs` is only the dispatch table; each instruction lives in `instructions/<name>.rs`
+//! with its accounts and checks.
+#![allow(unexpected_cfgs)]
+// Anchor's macros expand to code that trips these lints; the handlers themselves are clean.
+#![allow(clippy::result_large_err)]
+
+use anchor_lang::prelude::*;
+
+pub mod errors;
+pub mod events;
+pub mod instructions;
+pub mod loader;
+pub mod state;
+
+pub use errors::GovernorError;
+pub use instructions::*;
+pub use state::*;
+
+declare_id!("EBDwN1RPWW1HKkDSi6AqSowU9U4h44d249oPVkZT15c5");
+
+#[program]
+pub mod upgrade_governor {
+    use super::*;
+
+    /// Create a multisig: members, approval threshold, timelock, guardian.
+    pub fn initialize_multisig(
+        ctx: Context<InitializeMultisig>,
+        args: InitializeMultisigArgs,
+    ) -> Result<()> {
+        instructions::initialize_multisig::handler(ctx, args)
+    }
+
+    /// A member proposes to upgrade `target_program` with the ELF held in `buffer`.
+    pub fn propose_upgrade(ctx: Context<ProposeUpgrade>, args: ProposeUpgradeArgs) -> Result<()> {
+        instructions::propose_upgrade::handler(ctx, args)
+    }
+
+    /// A member approves; reaching the threshold starts the timelock.
+    pub fn approve_upgrade(ctx: Context<ApproveUpgrade>) -> Result<()> {
+        instructions::approve_upgrade::handler(ctx)
+    }
+
+    /// Anyone executes an approved proposal once its timelock has passed.
+    pub fn execute_upgrade(ctx: Context<ExecuteUpgrade>) -> Result<()> {
+        instructions::execute_upgrade::handler(ctx)
+    }
+
+    /// A member or the guardian cancels a proposal before it executes.
+    pub fn cancel_upgrade(ctx: Context<CancelUpgrade>) -> Result<()> {
+        instructions::cancel_upgrade::handler(ctx)
+    }
+
+    /// Migrate the accounts passed as remaining accounts through the governed program's
+    /// migrate instruction, signed by the authority PDA.
+    pub fn migrate_account<'info>(ctx: Context<'info, MigrateAccount<'info>>) -> Result<()> {
+        instructions::migrate_account::handler(ctx)
+    }
+
+    /// The guardian or a member stops every execution and migration.
+    pub fn pause_system(ctx: Context<PauseSystem>) -> Result<()> {
+        instructions::pause_system::handler(ctx)
+    }
+
+    /// `threshold` members, signing the same transaction, lift the pause.
+    pub fn resume_system<'info>(ctx: Context<'info, ResumeSystem<'info>>) -> Result<()> {
+        instructions::resume_system::handler(ctx)
+    }
+}
