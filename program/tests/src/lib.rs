@@ -1,1 +1,555 @@
+//! A test chain for the governance program: LiteSVM (the Agave runtime) with the program
+//! compiled natively and registered through `native-svm`, plus builders for every instruction.
+//! Tests drive real transactions: real signer checks, real CPI into the loader, real Clock.
+use anchor_lang::{AccountDeserialize, InstructionData, ToAccountMetas};
+use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
+use litesvm::LiteSVM;
+use solana_account::Account;
+use solana_clock::Clock;
+use solana_instruction::{AccountMeta, Instruction};
+use solana_keypair::Keypair;
+use solana_message::Message;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use solana_transaction_error::TransactionError;
+use upgrade_governor::state::{
+    MigrationPlan, Multisig, Proposal, AUTHORITY_SEED, MULTISIG_SEED, PROPOSAL_SEED,
+};
+use upgrade_governor::GovernorError;
 
+pub use anchor_lang::prelude::Pubkey;
+pub use solana_instruction_error::InstructionError;
+
+/// The example governed program (sBPF assembly), v1 and v2: real SBF ELFs.
+pub const COUNTER_V1: &[u8] =
+    include_bytes!("../../examples/governed-counter/elf/governed_counter_v1.so");
+pub const COUNTER_V2: &[u8] =
+    include_bytes!("../../examples/governed-counter/elf/governed_counter_v2.so");
+
+pub const LOADER: Pubkey = anchor_lang::solana_program::bpf_loader_upgradeable::ID;
+const SYSTEM: Pubkey = anchor_lang::solana_program::system_program::ID;
+
+pub const HOUR: i64 = 3600;
+pub const TIMELOCK: i64 = 48 * HOUR;
+pub const LIFETIME: i64 = 7 * 24 * HOUR;
+/// Start of the test chain's clock (any realistic unix time).
+pub const GENESIS_TIME: i64 = 1_780_000_000;
+
+pub type TxResult = Result<TransactionMetadata, FailedTransactionMetadata>;
+
+pub struct Chain {
+    pub svm: LiteSVM,
+    pub payer: Keypair,
+}
+
+impl Default for Chain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Chain {
+    pub fn new() -> Self {
+        let mut svm = LiteSVM::new();
+        native_svm::add_native_program(&mut svm, upgrade_governor::ID, upgrade_governor::entry);
+        let payer = Keypair::new();
+        svm.airdrop(&payer.pubkey(), 1_000_000_000_000).unwrap();
+        let mut chain = Chain { svm, payer };
+        chain.set_time(GENESIS_TIME);
+        chain
+    }
+
+    pub fn funded(&mut self) -> Keypair {
+        let k = Keypair::new();
+        self.svm.airdrop(&k.pubkey(), 10_000_000_000).unwrap();
+        k
+    }
+
+    pub fn now(&self) -> i64 {
+        self.svm.get_sysvar::<Clock>().unix_timestamp
+    }
+
+    pub fn set_time(&mut self, unix: i64) {
+        let mut clock = self.svm.get_sysvar::<Clock>();
+        clock.unix_timestamp = unix;
+        self.svm.set_sysvar(&clock);
+    }
+
+    /// Moves the clock forward and the slot by at least one, as a real chain would.
+    pub fn advance(&mut self, seconds: i64) {
+        let mut clock = self.svm.get_sysvar::<Clock>();
+        clock.unix_timestamp += seconds;
+        clock.slot += 1 + (seconds.max(0) as u64) * 5 / 2;
+        self.svm.set_sysvar(&clock);
+        self.svm.expire_blockhash();
+    }
+
+    pub fn send(&mut self, ixs: &[Instruction], signers: &[&Keypair]) -> TxResult {
+        let mut all: Vec<&Keypair> = vec![&self.payer];
+        all.extend(signers.iter().copied());
+        let msg = Message::new(ixs, Some(&self.payer.pubkey()));
+        let tx = Transaction::new(&all, msg, self.svm.latest_blockhash());
+        let res = self.svm.send_transaction(tx);
+        // Vary the blockhash so an identical later transaction is not "AlreadyProcessed".
+        self.svm.expire_blockhash();
+        res
+    }
+
+    pub fn account(&self, key: &Pubkey) -> Option<Account> {
+        self.svm.get_account(key)
+    }
+
+    pub fn anchor<T: AccountDeserialize>(&self, key: &Pubkey) -> T {
+        let acc = self.account(key).expect("account exists");
+        T::try_deserialize(&mut acc.data.as_slice()).expect("account decodes")
+    }
+}
+
+/// The Anchor error code of a governor rule, as it appears in `InstructionError::Custom`.
+pub fn code(e: GovernorError) -> u32 {
+    anchor_lang::error::ERROR_CODE_OFFSET + e as u32
+}
+
+/// Asserts that a transaction failed with the given governor error in some instruction.
+#[track_caller]
+pub fn assert_rule(res: TxResult, e: GovernorError) {
+    match res {
+        Ok(meta) => panic!("expected {e:?}, transaction succeeded: {:#?}", meta.logs),
+        Err(f) => match f.err {
+            TransactionError::InstructionError(_, InstructionError::Custom(c)) if c == code(e) => {}
+            other => panic!(
+                "expected {e:?} ({}), got {other:?}\nlogs: {:#?}",
+                code(e),
+                f.meta.logs
+            ),
+        },
+    }
+}
+
+#[track_caller]
+pub fn assert_ok(res: TxResult) -> TransactionMetadata {
+    match res {
+        Ok(meta) => meta,
+        Err(f) => panic!("transaction failed: {:?}\nlogs: {:#?}", f.err, f.meta.logs),
+    }
+}
+
+pub fn multisig_pda(create_key: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[MULTISIG_SEED, create_key.as_ref()], &upgrade_governor::ID).0
+}
+
+pub fn authority_pda(multisig: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[AUTHORITY_SEED, multisig.as_ref()], &upgrade_governor::ID).0
+}
+
+pub fn proposal_pda(multisig: &Pubkey, index: u64) -> Pubkey {
+    Pubkey::find_program_address(
+        &[PROPOSAL_SEED, multisig.as_ref(), &index.to_le_bytes()],
+        &upgrade_governor::ID,
+    )
+    .0
+}
+
+pub fn event_authority() -> Pubkey {
+    Pubkey::find_program_address(&[b"__event_authority"], &upgrade_governor::ID).0
+}
+
+pub fn program_data_pda(program: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[program.as_ref()], &LOADER).0
+}
+
+/// SHA-256 of an ELF with trailing zero bytes stripped, as `solana-verify` computes it.
+pub fn elf_hash(elf: &[u8]) -> [u8; 32] {
+    let end = elf.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    solana_sha256_hasher::hash(&elf[..end]).to_bytes()
+}
+
+fn ix(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: upgrade_governor::ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+use upgrade_governor::accounts as acc;
+use upgrade_governor::instruction as ins;
+
+pub fn initialize_multisig_ix(
+    payer: &Pubkey,
+    create_key: &Pubkey,
+    members: Vec<Pubkey>,
+    threshold: u8,
+    timelock_seconds: i64,
+    guardian: &Pubkey,
+) -> Instruction {
+    let multisig = multisig_pda(create_key);
+    ix(
+        acc::InitializeMultisig {
+            create_key: *create_key,
+            multisig,
+            authority: authority_pda(&multisig),
+            payer: *payer,
+            system_program: SYSTEM,
+            event_authority: event_authority(),
+            program: upgrade_governor::ID,
+        },
+        ins::InitializeMultisig {
+            args: upgrade_governor::InitializeMultisigArgs {
+                members,
+                threshold,
+                timelock_seconds,
+                proposal_lifetime_seconds: LIFETIME,
+                guardian: *guardian,
+            },
+        },
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn propose_ix(
+    payer: &Pubkey,
+    multisig: &Pubkey,
+    index: u64,
+    proposer: &Pubkey,
+    target_program: &Pubkey,
+    buffer: &Pubkey,
+    buffer_hash: [u8; 32],
+    migration: Option<MigrationPlan>,
+) -> Instruction {
+    ix(
+        acc::ProposeUpgrade {
+            multisig: *multisig,
+            proposal: proposal_pda(multisig, index),
+            proposer: *proposer,
+            payer: *payer,
+            target_program: *target_program,
+            program_data: program_data_pda(target_program),
+            buffer: *buffer,
+            authority: authority_pda(multisig),
+            system_program: SYSTEM,
+            event_authority: event_authority(),
+            program: upgrade_governor::ID,
+        },
+        ins::ProposeUpgrade {
+            args: upgrade_governor::ProposeUpgradeArgs {
+                buffer_hash,
+                description: "upgrade the counter to v2".into(),
+                migration,
+            },
+        },
+    )
+}
+
+pub fn approve_ix(multisig: &Pubkey, proposal: &Pubkey, member: &Pubkey) -> Instruction {
+    ix(
+        acc::ApproveUpgrade {
+            multisig: *multisig,
+            proposal: *proposal,
+            member: *member,
+            event_authority: event_authority(),
+            program: upgrade_governor::ID,
+        },
+        ins::ApproveUpgrade {},
+    )
+}
+
+pub fn execute_ix(
+    multisig: &Pubkey,
+    proposal: &Pubkey,
+    p: &Proposal,
+    executor: &Pubkey,
+    spill: &Pubkey,
+) -> Instruction {
+    ix(
+        acc::ExecuteUpgrade {
+            multisig: *multisig,
+            proposal: *proposal,
+            executor: *executor,
+            authority: authority_pda(multisig),
+            target_program: p.target_program,
+            program_data: p.program_data,
+            buffer: p.buffer,
+            spill: *spill,
+            rent: anchor_lang::solana_program::sysvar::rent::ID,
+            clock: anchor_lang::solana_program::sysvar::clock::ID,
+            bpf_loader_upgradeable: LOADER,
+            event_authority: event_authority(),
+            program: upgrade_governor::ID,
+        },
+        ins::ExecuteUpgrade {},
+    )
+}
+
+pub fn cancel_ix(multisig: &Pubkey, proposal: &Pubkey, canceller: &Pubkey) -> Instruction {
+    ix(
+        acc::CancelUpgrade {
+            multisig: *multisig,
+            proposal: *proposal,
+            canceller: *canceller,
+            event_authority: event_authority(),
+            program: upgrade_governor::ID,
+        },
+        ins::CancelUpgrade {},
+    )
+}
+
+pub fn migrate_ix(
+    multisig: &Pubkey,
+    proposal: &Pubkey,
+    p: &Proposal,
+    cranker: &Pubkey,
+    accounts: &[Pubkey],
+) -> Instruction {
+    let mut i = ix(
+        acc::MigrateAccount {
+            multisig: *multisig,
+            proposal: *proposal,
+            authority: authority_pda(multisig),
+            target_program: p.target_program,
+            program_data: p.program_data,
+            cranker: *cranker,
+            event_authority: event_authority(),
+            program: upgrade_governor::ID,
+        },
+        ins::MigrateAccount {},
+    );
+    i.accounts
+        .extend(accounts.iter().map(|a| AccountMeta::new(*a, false)));
+    i
+}
+
+pub fn pause_ix(multisig: &Pubkey, pauser: &Pubkey) -> Instruction {
+    ix(
+        acc::PauseSystem {
+            multisig: *multisig,
+            pauser: *pauser,
+            event_authority: event_authority(),
+            program: upgrade_governor::ID,
+        },
+        ins::PauseSystem {},
+    )
+}
+
+pub fn resume_ix(multisig: &Pubkey, signers: &[Pubkey]) -> Instruction {
+    let mut i = ix(
+        acc::ResumeSystem {
+            multisig: *multisig,
+            event_authority: event_authority(),
+            program: upgrade_governor::ID,
+        },
+        ins::ResumeSystem {},
+    );
+    i.accounts
+        .extend(signers.iter().map(|s| AccountMeta::new_readonly(*s, true)));
+    i
+}
+
+/// The governed counter's instructions (see examples/governed-counter/README.md).
+pub mod counter {
+    use super::*;
+
+    pub const STATE_LEN: usize = 64;
+    pub const TAG_INIT: u8 = 0;
+    pub const TAG_MIGRATE: u8 = 2;
+    pub const TAG_TOUCH: u8 = 3;
+
+    pub fn create_state_ixs(
+        payer: &Pubkey,
+        state: &Pubkey,
+        program: &Pubkey,
+        owner: &Pubkey,
+        balance: u64,
+        rent: u64,
+    ) -> Vec<Instruction> {
+        let mut data = vec![TAG_INIT];
+        data.extend_from_slice(&balance.to_le_bytes());
+        vec![
+            solana_system_interface::instruction::create_account(
+                payer,
+                state,
+                rent,
+                STATE_LEN as u64,
+                program,
+            ),
+            Instruction {
+                program_id: *program,
+                accounts: vec![
+                    AccountMeta::new(*state, false),
+                    AccountMeta::new_readonly(*owner, true),
+                ],
+                data,
+            },
+        ]
+    }
+
+    pub fn touch_ix(program: &Pubkey, state: &Pubkey) -> Instruction {
+        Instruction {
+            program_id: *program,
+            accounts: vec![AccountMeta::new(*state, false)],
+            data: vec![TAG_TOUCH],
+        }
+    }
+
+    pub fn plan() -> MigrationPlan {
+        MigrationPlan {
+            target_version: 2,
+            instruction_data: vec![TAG_MIGRATE],
+        }
+    }
+}
+
+/// A 3-of-5 multisig with a guardian, a governed counter program at v1 and a buffer holding v2:
+/// the starting point of most tests.
+pub struct Fixture {
+    pub chain: Chain,
+    pub members: Vec<Keypair>,
+    pub guardian: Keypair,
+    pub stranger: Keypair,
+    pub multisig: Pubkey,
+    pub authority: Pubkey,
+    pub program: Pubkey,
+    pub buffer: Pubkey,
+}
+
+impl Default for Fixture {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Fixture {
+    pub fn new() -> Self {
+        let mut chain = Chain::new();
+        let members: Vec<Keypair> = (0..5).map(|_| chain.funded()).collect();
+        let guardian = chain.funded();
+        let stranger = chain.funded();
+        let create_key = Keypair::new();
+        let payer = chain.payer.pubkey();
+        let ix = initialize_multisig_ix(
+            &payer,
+            &create_key.pubkey(),
+            members.iter().map(|m| m.pubkey()).collect(),
+            3,
+            TIMELOCK,
+            &guardian.pubkey(),
+        );
+        assert_ok(chain.send(&[ix], &[&create_key]));
+        let multisig = multisig_pda(&create_key.pubkey());
+        let authority = authority_pda(&multisig);
+        let program = Pubkey::new_unique();
+        native_svm::deploy_upgradeable(&mut chain.svm, program, COUNTER_V1, Some(authority));
+        let buffer = Pubkey::new_unique();
+        native_svm::write_buffer(&mut chain.svm, buffer, COUNTER_V2, Some(authority));
+        // The loader refuses to run a program in the slot it was deployed in.
+        chain.advance(1);
+        Fixture {
+            chain,
+            members,
+            guardian,
+            stranger,
+            multisig,
+            authority,
+            program,
+            buffer,
+        }
+    }
+
+    pub fn multisig_state(&self) -> Multisig {
+        self.chain.anchor(&self.multisig)
+    }
+
+    pub fn proposal_state(&self, proposal: &Pubkey) -> Proposal {
+        self.chain.anchor(proposal)
+    }
+
+    /// Proposes an upgrade of the counter to the buffer's ELF; returns the proposal address.
+    pub fn propose_with(
+        &mut self,
+        buffer: Pubkey,
+        hash: [u8; 32],
+        migration: Option<MigrationPlan>,
+    ) -> (Pubkey, TxResult) {
+        let index = self.multisig_state().proposal_index + 1;
+        let proposal = proposal_pda(&self.multisig, index);
+        let proposer = &self.members[0];
+        let ix = propose_ix(
+            &self.chain.payer.pubkey(),
+            &self.multisig,
+            index,
+            &proposer.pubkey(),
+            &self.program,
+            &buffer,
+            hash,
+            migration,
+        );
+        let res = self.chain.send(&[ix], &[proposer]);
+        (proposal, res)
+    }
+
+    pub fn propose(&mut self) -> Pubkey {
+        let (p, res) = self.propose_with(self.buffer, elf_hash(COUNTER_V2), Some(counter::plan()));
+        assert_ok(res);
+        p
+    }
+
+    pub fn approve(&mut self, proposal: &Pubkey, member: usize) -> TxResult {
+        let m = &self.members[member];
+        let ix = approve_ix(&self.multisig, proposal, &m.pubkey());
+        self.chain.send(&[ix], &[m])
+    }
+
+    pub fn approve_by(&mut self, proposal: &Pubkey, members: &[usize]) {
+        for &m in members {
+            assert_ok(self.approve(proposal, m));
+        }
+    }
+
+    pub fn execute(&mut self, proposal: &Pubkey) -> TxResult {
+        let p = self.proposal_state(proposal);
+        let executor = self.stranger.insecure_clone();
+        let ix = execute_ix(&self.multisig, proposal, &p, &executor.pubkey(), &p.proposer);
+        self.chain.send(&[ix], &[&executor])
+    }
+
+    pub fn cancel(&mut self, proposal: &Pubkey, canceller: &Keypair) -> TxResult {
+        let ix = cancel_ix(&self.multisig, proposal, &canceller.pubkey());
+        self.chain.send(&[ix], &[canceller])
+    }
+
+    /// Proposal approved by three members and its timelock passed.
+    pub fn approved_and_due(&mut self) -> Pubkey {
+        let p = self.propose();
+        self.approve_by(&p, &[0, 1, 2]);
+        self.chain.advance(TIMELOCK);
+        p
+    }
+
+    /// Creates `n` counter accounts under the current program code.
+    pub fn create_counters(&mut self, n: usize) -> Vec<Pubkey> {
+        let owner = self.members[4].insecure_clone();
+        let rent = self.chain.svm.minimum_balance_for_rent_exemption(counter::STATE_LEN);
+        (0..n)
+            .map(|i| {
+                let state = Keypair::new();
+                let ixs = counter::create_state_ixs(
+                    &self.chain.payer.pubkey(),
+                    &state.pubkey(),
+                    &self.program,
+                    &owner.pubkey(),
+                    100 + i as u64,
+                    rent,
+                );
+                assert_ok(self.chain.send(&ixs, &[&state, &owner]));
+                state.pubkey()
+            })
+            .collect()
+    }
+
+    pub fn migrate(&mut self, proposal: &Pubkey, accounts: &[Pubkey]) -> TxResult {
+        let p = self.proposal_state(proposal);
+        let cranker = self.stranger.insecure_clone();
+        let ix = migrate_ix(&self.multisig, proposal, &p, &cranker.pubkey(), accounts);
+        self.chain.send(&[ix], &[&cranker])
+    }
+}

@@ -12,6 +12,10 @@ fn main() -> ExitCode {
     let program = root.join("programs/upgrade-governor");
     let out = root.join("idl/upgrade_governor.json");
 
+    // anchor-lang-idl 0.1.4 runs `rustup toolchain install $RUSTUP_TOOLCHAIN` when that
+    // variable is set (rustup sets it for every child of `cargo run`), which can replace the
+    // pinned toolchain. The nested `cargo test` finds rust-toolchain.toml on its own.
+    std::env::remove_var("RUSTUP_TOOLCHAIN");
     let idl = match IdlBuilder::new()
         .program_path(program)
         .skip_lint(false)

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Assembles governed-counter v1 and v2 (sBPF v0) into elf/ and prints each ELF's SHA-256 in
+# solana-verify's convention (ELF bytes with trailing zero bytes stripped).
+#
+#   ./build.sh           rebuild elf/governed_counter_v{1,2}.so
+#   ./build.sh --check   rebuild into a temp dir; exit 1 if the checked-in ELFs differ
+#
+# Needs sbpf 0.3.3:
+#   cargo install sbpf --version 0.3.3 --locked --root $HOME/.cache/upgrade-governor/tools
+# (or point SBPF at the binary).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+SBPF="${SBPF:-$HOME/.cache/upgrade-governor/tools/bin/sbpf}"
+SBPF_VERSION="0.3.3"
+# v0: the solana CLI 3.1.12 uploads only SBPF v0 ELFs, and Agave 3.1 loads only v0.
+ARCH="v0"
+PROGRAMS=(governed_counter_v1:src/v1/governed_counter_v1.s governed_counter_v2:src/v2/governed_counter_v2.s)
+
+check=0
+case "${1:-}" in
+  "") ;;
+  --check) check=1 ;;
+  *) echo "usage: $0 [--check]" >&2; exit 2 ;;
+esac
+
+if [[ ! -x "$SBPF" ]]; then
+  echo "sbpf not found at $SBPF; install it with:" >&2
+  echo "  cargo install sbpf --version $SBPF_VERSION --locked --root \$HOME/.cache/upgrade-governor/tools" >&2
+  exit 1
+fi
+found="$("$SBPF" --version)"
+if [[ "$found" != "sbpf $SBPF_VERSION" ]]; then
+  echo "need sbpf $SBPF_VERSION, found '$found' at $SBPF (other versions emit other bytes)" >&2
+  exit 1
+fi
+
+# SHA-256 of the ELF with trailing zero bytes stripped (solana-verify get-executable-hash).
+elf_hash() {
+  perl -0777 -ne 's/\0+\z//; print' "$1" | sha256sum | cut -d' ' -f1
+}
+
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+
+for entry in "${PROGRAMS[@]}"; do
+  name="${entry%%:*}"
+  src="${entry#*:}"
+  if ! log="$("$SBPF" build -a "$ARCH" -i "$src" -d "$out" 2>&1)"; then
+    echo "$log" >&2
+    exit 1
+  fi
+done
+
+status=0
+for entry in "${PROGRAMS[@]}"; do
+  name="${entry%%:*}"
+  built="$out/$name.so"
+  committed="elf/$name.so"
+  if (( check )); then
+    if ! cmp -s "$built" "$committed"; then
+      echo "STALE $committed: rebuilt ELF differs (sha256 $(elf_hash "$built")); run $0" >&2
+      status=1
+      continue
+    fi
+  else
+    mkdir -p elf
+    cp "$built" "$committed"
+  fi
+  echo "$(elf_hash "$committed")  $committed  ($(wc -c <"$committed") bytes)"
+done
+exit "$status"

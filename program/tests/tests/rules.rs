@@ -1,0 +1,437 @@
+//! Every rule of the governance program (DESIGN.md section 3), each tried and broken for real
+//! in the Solana runtime.
+use governor_tests::*;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use upgrade_governor::{GovernorError as E, ProposalStatus};
+
+fn init_with(members: Vec<Pubkey>, threshold: u8, timelock: i64) -> TxResult {
+    let mut chain = Chain::new();
+    let create_key = Keypair::new();
+    let guardian = Pubkey::new_unique();
+    let ix = initialize_multisig_ix(
+        &chain.payer.pubkey(),
+        &create_key.pubkey(),
+        members,
+        threshold,
+        timelock,
+        &guardian,
+    );
+    chain.send(&[ix], &[&create_key])
+}
+
+fn keys(n: usize) -> Vec<Pubkey> {
+    (0..n).map(|_| Pubkey::new_unique()).collect()
+}
+
+#[test]
+fn multisig_is_created_with_its_settings() {
+    let f = Fixture::new();
+    let m = f.multisig_state();
+    assert_eq!(m.members.len(), 5);
+    assert_eq!(m.threshold, 3);
+    assert_eq!(m.timelock_seconds, TIMELOCK);
+    assert_eq!(m.guardian, f.guardian.pubkey());
+    assert!(!m.paused);
+    assert_eq!(m.proposal_index, 0);
+}
+
+#[test]
+fn threshold_zero_is_rejected() {
+    assert_rule(init_with(keys(3), 0, TIMELOCK), E::InvalidThreshold);
+}
+
+#[test]
+fn threshold_above_member_count_is_rejected() {
+    assert_rule(init_with(keys(3), 4, TIMELOCK), E::InvalidThreshold);
+}
+
+#[test]
+fn duplicate_members_are_rejected() {
+    let k = Pubkey::new_unique();
+    assert_rule(
+        init_with(vec![k, Pubkey::new_unique(), k], 2, TIMELOCK),
+        E::DuplicateMember,
+    );
+}
+
+#[test]
+fn empty_member_list_is_rejected() {
+    assert_rule(init_with(vec![], 1, TIMELOCK), E::NoMembers);
+}
+
+#[test]
+fn timelock_shorter_than_minimum_is_rejected() {
+    assert_rule(
+        init_with(keys(3), 2, upgrade_governor::state::MIN_TIMELOCK_SECONDS - 1),
+        E::TimelockTooShort,
+    );
+    assert_ok(init_with(
+        keys(3),
+        2,
+        upgrade_governor::state::MIN_TIMELOCK_SECONDS,
+    ));
+}
+
+#[test]
+fn non_member_cannot_propose() {
+    let mut f = Fixture::new();
+    let stranger = f.stranger.insecure_clone();
+    let ix = propose_ix(
+        &f.chain.payer.pubkey(),
+        &f.multisig,
+        1,
+        &stranger.pubkey(),
+        &f.program,
+        &f.buffer,
+        elf_hash(COUNTER_V2),
+        None,
+    );
+    assert_rule(f.chain.send(&[ix], &[&stranger]), E::NotAMember);
+    assert_eq!(f.multisig_state().proposal_index, 0);
+}
+
+#[test]
+fn proposal_records_hash_slot_and_expiry() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    let s = f.proposal_state(&p);
+    assert_eq!(s.status, ProposalStatus::Active);
+    assert_eq!(s.buffer_hash, elf_hash(COUNTER_V2));
+    assert_eq!(s.index, 1);
+    assert_eq!(s.program_data, program_data_pda(&f.program));
+    assert_eq!(s.expires_at, s.created_at + LIFETIME);
+    assert_eq!(s.migration, Some(counter::plan()));
+    assert_eq!(f.multisig_state().proposal_index, 1);
+}
+
+#[test]
+fn buffer_whose_authority_is_not_the_pda_is_rejected() {
+    let mut f = Fixture::new();
+    let buffer = Pubkey::new_unique();
+    native_svm::write_buffer(
+        &mut f.chain.svm,
+        buffer,
+        COUNTER_V2,
+        Some(f.members[0].pubkey()),
+    );
+    let (_, res) = f.propose_with(buffer, elf_hash(COUNTER_V2), None);
+    assert_rule(res, E::BufferAuthorityMismatch);
+}
+
+#[test]
+fn buffer_whose_hash_does_not_match_is_rejected() {
+    let mut f = Fixture::new();
+    let (_, res) = f.propose_with(f.buffer, elf_hash(COUNTER_V1), None);
+    assert_rule(res, E::BufferHashMismatch);
+}
+
+#[test]
+fn program_not_under_governance_cannot_be_proposed() {
+    let mut f = Fixture::new();
+    f.program = Pubkey::new_unique();
+    let other = f.members[1].pubkey();
+    native_svm::deploy_upgradeable(&mut f.chain.svm, f.program, COUNTER_V1, Some(other));
+    let (_, res) = f.propose_with(f.buffer, elf_hash(COUNTER_V2), None);
+    assert_rule(res, E::ProgramNotGoverned);
+}
+
+#[test]
+fn non_member_cannot_approve() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    let stranger = f.stranger.insecure_clone();
+    let ix = approve_ix(&f.multisig, &p, &stranger.pubkey());
+    assert_rule(f.chain.send(&[ix], &[&stranger]), E::NotAMember);
+    // The guardian may cancel and pause but not approve.
+    let guardian = f.guardian.insecure_clone();
+    let ix = approve_ix(&f.multisig, &p, &guardian.pubkey());
+    assert_rule(f.chain.send(&[ix], &[&guardian]), E::NotAMember);
+    assert!(f.proposal_state(&p).approvals.is_empty());
+}
+
+#[test]
+fn member_cannot_approve_twice() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    assert_ok(f.approve(&p, 1));
+    assert_rule(f.approve(&p, 1), E::AlreadyApproved);
+    assert_eq!(f.proposal_state(&p).approvals.len(), 1);
+}
+
+#[test]
+fn reaching_threshold_starts_the_timelock() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    f.approve_by(&p, &[0, 1]);
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Active);
+    assert_ok(f.approve(&p, 2));
+    let s = f.proposal_state(&p);
+    assert_eq!(s.status, ProposalStatus::Approved);
+    assert_eq!(s.eta, s.approved_at + TIMELOCK);
+    assert_eq!(s.approved_at, f.chain.now());
+}
+
+#[test]
+fn expired_proposal_cannot_be_approved() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    assert_ok(f.approve(&p, 0));
+    f.chain.advance(LIFETIME);
+    assert_rule(f.approve(&p, 1), E::ProposalExpired);
+}
+
+#[test]
+fn execute_below_threshold_is_rejected() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    f.approve_by(&p, &[0, 1]);
+    f.chain.advance(TIMELOCK);
+    assert_rule(f.execute(&p), E::ProposalNotApproved);
+}
+
+#[test]
+fn execute_before_eta_is_rejected() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    f.approve_by(&p, &[0, 1, 2]);
+    f.chain.advance(TIMELOCK - 1);
+    assert_rule(f.execute(&p), E::TimelockNotPassed);
+    assert_eq!(f.chain.account(&program_data_pda(&f.program)).unwrap().data[45..45 + COUNTER_V1.len()], *COUNTER_V1);
+}
+
+#[test]
+fn execute_while_paused_is_rejected() {
+    let mut f = Fixture::new();
+    let p = f.approved_and_due();
+    let guardian = f.guardian.insecure_clone();
+    assert_ok(f.chain.send(&[pause_ix(&f.multisig, &guardian.pubkey())], &[&guardian]));
+    assert!(f.multisig_state().paused);
+    assert_rule(f.execute(&p), E::SystemPaused);
+}
+
+#[test]
+fn execute_of_cancelled_proposal_is_rejected() {
+    let mut f = Fixture::new();
+    let p = f.approved_and_due();
+    let member = f.members[3].insecure_clone();
+    assert_ok(f.cancel(&p, &member));
+    assert_rule(f.execute(&p), E::AlreadyCancelled);
+}
+
+#[test]
+fn cancel_after_execution_is_rejected() {
+    let mut f = Fixture::new();
+    let p = f.approved_and_due();
+    assert_ok(f.execute(&p));
+    let guardian = f.guardian.insecure_clone();
+    assert_rule(f.cancel(&p, &guardian), E::AlreadyExecuted);
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Executed);
+}
+
+#[test]
+fn cancel_by_stranger_is_rejected() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    let stranger = f.stranger.insecure_clone();
+    assert_rule(f.cancel(&p, &stranger), E::NotMemberOrGuardian);
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Active);
+}
+
+#[test]
+fn guardian_cancels_an_approved_proposal() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    f.approve_by(&p, &[0, 1, 2]);
+    let guardian = f.guardian.insecure_clone();
+    assert_ok(f.cancel(&p, &guardian));
+    let s = f.proposal_state(&p);
+    assert_eq!(s.status, ProposalStatus::Cancelled);
+    assert_eq!(s.cancelled_by, guardian.pubkey());
+    assert_rule(f.cancel(&p, &guardian), E::AlreadyCancelled);
+}
+
+#[test]
+fn upgrade_replaces_the_program_bytes_and_new_code_runs() {
+    let mut f = Fixture::new();
+    let states = f.create_counters(1);
+    // v1 does not know `touch`.
+    let touch = counter::touch_ix(&f.program, &states[0]);
+    assert!(f.chain.send(&[touch.clone()], &[]).is_err());
+
+    let p = f.approved_and_due();
+    let before = f.chain.account(&program_data_pda(&f.program)).unwrap();
+    assert_eq!(before.data[45..45 + COUNTER_V1.len()], *COUNTER_V1);
+    let meta = assert_ok(f.execute(&p));
+
+    let after = f.chain.account(&program_data_pda(&f.program)).unwrap();
+    assert_eq!(after.data[45..45 + COUNTER_V2.len()], *COUNTER_V2);
+    assert!(after.data[45 + COUNTER_V2.len()..].iter().all(|b| *b == 0));
+    // The upgrade authority stays the PDA; the buffer is closed into the proposer's account.
+    assert_eq!(after.data[12], 1);
+    assert_eq!(after.data[13..45], *f.authority.as_ref());
+    assert!(f.chain.account(&f.buffer).map_or(true, |a| a.lamports == 0));
+    let s = f.proposal_state(&p);
+    assert_eq!(s.status, ProposalStatus::Executed);
+    assert_eq!(s.executed_at, f.chain.now());
+    // The upgrade went through the loader by CPI, with the event emitted by self-CPI.
+    let inner: Vec<_> = meta.inner_instructions.iter().flatten().collect();
+    assert!(inner.len() >= 2, "expected the loader CPI and the event CPI");
+
+    // The new code runs in later slots, and keeps running many slots later.
+    f.chain.advance(1);
+    assert_ok(f.chain.send(&[counter::touch_ix(&f.program, &states[0])], &[]));
+    f.chain.advance(3600);
+    let migrate_first = f.chain.send(&[counter::touch_ix(&f.program, &states[0])], &[]);
+    // A v1-layout account must be migrated before v2 touches it.
+    assert!(migrate_first.is_err() || f.chain.account(&states[0]).unwrap().data[0] == 2);
+}
+
+#[test]
+fn program_upgraded_since_proposal_is_not_upgraded_again() {
+    let mut f = Fixture::new();
+    let first = f.propose();
+    let buffer2 = Pubkey::new_unique();
+    native_svm::write_buffer(&mut f.chain.svm, buffer2, COUNTER_V2, Some(f.authority));
+    let (second, res) = f.propose_with(buffer2, elf_hash(COUNTER_V2), None);
+    assert_ok(res);
+    f.approve_by(&first, &[0, 1, 2]);
+    f.approve_by(&second, &[0, 1, 2]);
+    f.chain.advance(TIMELOCK);
+    assert_ok(f.execute(&first));
+    f.chain.advance(1);
+    assert_rule(f.execute(&second), E::ProgramChangedSinceProposal);
+}
+
+#[test]
+fn spill_must_be_the_proposer() {
+    let mut f = Fixture::new();
+    let p = f.approved_and_due();
+    let s = f.proposal_state(&p);
+    let executor = f.stranger.insecure_clone();
+    let ix = execute_ix(&f.multisig, &p, &s, &executor.pubkey(), &executor.pubkey());
+    assert_rule(f.chain.send(&[ix], &[&executor]), E::WrongSpill);
+}
+
+#[test]
+fn resume_needs_threshold_member_signatures() {
+    let mut f = Fixture::new();
+    let m0 = f.members[0].insecure_clone();
+    assert_ok(f.chain.send(&[pause_ix(&f.multisig, &m0.pubkey())], &[&m0]));
+    let (a, b, c) = (
+        f.members[1].insecure_clone(),
+        f.members[2].insecure_clone(),
+        f.members[3].insecure_clone(),
+    );
+    let two = resume_ix(&f.multisig, &[a.pubkey(), b.pubkey()]);
+    assert_rule(f.chain.send(&[two], &[&a, &b]), E::NotEnoughSignatures);
+    // The same member listed three times is still one signature.
+    let dup = resume_ix(&f.multisig, &[a.pubkey(), a.pubkey(), b.pubkey()]);
+    assert!(f.chain.send(&[dup], &[&a, &b]).is_err());
+    // A guardian signature does not count toward the threshold.
+    let g = f.guardian.insecure_clone();
+    let with_guardian = resume_ix(&f.multisig, &[a.pubkey(), b.pubkey(), g.pubkey()]);
+    assert_rule(
+        f.chain.send(&[with_guardian], &[&a, &b, &g]),
+        E::NotEnoughSignatures,
+    );
+    assert!(f.multisig_state().paused);
+    let three = resume_ix(&f.multisig, &[a.pubkey(), b.pubkey(), c.pubkey()]);
+    assert_ok(f.chain.send(&[three], &[&a, &b, &c]));
+    assert!(!f.multisig_state().paused);
+}
+
+#[test]
+fn stranger_cannot_pause() {
+    let mut f = Fixture::new();
+    let s = f.stranger.insecure_clone();
+    assert_rule(
+        f.chain.send(&[pause_ix(&f.multisig, &s.pubkey())], &[&s]),
+        E::NotMemberOrGuardian,
+    );
+    assert!(!f.multisig_state().paused);
+}
+
+#[test]
+fn migrate_before_execution_is_rejected() {
+    let mut f = Fixture::new();
+    let states = f.create_counters(1);
+    let p = f.propose();
+    f.approve_by(&p, &[0, 1, 2]);
+    assert_rule(f.migrate(&p, &states), E::MigrationBeforeExecution);
+    assert_eq!(f.chain.account(&states[0]).unwrap().data[0], 1);
+}
+
+#[test]
+fn migrate_while_paused_is_rejected() {
+    let mut f = Fixture::new();
+    let states = f.create_counters(1);
+    let p = f.approved_and_due();
+    assert_ok(f.execute(&p));
+    f.chain.advance(1);
+    let g = f.guardian.insecure_clone();
+    assert_ok(f.chain.send(&[pause_ix(&f.multisig, &g.pubkey())], &[&g]));
+    assert_rule(f.migrate(&p, &states), E::SystemPaused);
+}
+
+#[test]
+fn migration_rewrites_layout_and_a_second_run_is_a_no_op() {
+    let mut f = Fixture::new();
+    let states = f.create_counters(3);
+    let v1 = f.chain.account(&states[1]).unwrap().data;
+    assert_eq!(v1[0], 1);
+    let owner = v1[8..40].to_vec();
+    let balance = v1[40..48].to_vec();
+
+    let p = f.approved_and_due();
+    assert_ok(f.execute(&p));
+    f.chain.advance(1);
+    assert_ok(f.migrate(&p, &states));
+    let v2 = f.chain.account(&states[1]).unwrap().data;
+    assert_eq!(v2[0], 2, "version byte");
+    assert_eq!(v2[8..16], *balance, "balance moved to offset 8");
+    assert_eq!(v2[16..48], *owner, "owner moved to offset 16");
+
+    // Again: the governed program sees version 2 and leaves the bytes alone.
+    assert_ok(f.migrate(&p, &states));
+    assert_eq!(f.chain.account(&states[1]).unwrap().data, v2);
+
+    // And the v2-only instruction now works on the migrated account.
+    assert_ok(f.chain.send(&[counter::touch_ix(&f.program, &states[1])], &[]));
+    assert_eq!(f.chain.account(&states[1]).unwrap().data[48], 1);
+}
+
+#[test]
+fn proposal_without_migration_cannot_migrate() {
+    let mut f = Fixture::new();
+    let states = f.create_counters(1);
+    let (p, res) = f.propose_with(f.buffer, elf_hash(COUNTER_V2), None);
+    assert_ok(res);
+    f.approve_by(&p, &[0, 1, 2]);
+    f.chain.advance(TIMELOCK);
+    assert_ok(f.execute(&p));
+    f.chain.advance(1);
+    assert_rule(f.migrate(&p, &states), E::NoMigrationDeclared);
+}
+
+#[test]
+fn migration_signed_by_anyone_but_the_pda_is_refused_by_the_governed_program() {
+    let mut f = Fixture::new();
+    let states = f.create_counters(1);
+    let p = f.approved_and_due();
+    assert_ok(f.execute(&p));
+    f.chain.advance(1);
+    // A member calls the governed program's migrate directly, signing as "authority".
+    let m = f.members[0].insecure_clone();
+    let ix = solana_instruction::Instruction {
+        program_id: f.program,
+        accounts: vec![
+            solana_instruction::AccountMeta::new(states[0], false),
+            solana_instruction::AccountMeta::new_readonly(m.pubkey(), true),
+            solana_instruction::AccountMeta::new_readonly(program_data_pda(&f.program), false),
+        ],
+        data: vec![counter::TAG_MIGRATE],
+    };
+    assert!(f.chain.send(&[ix], &[&m]).is_err());
+    assert_eq!(f.chain.account(&states[0]).unwrap().data[0], 1);
+}
