@@ -1,0 +1,65 @@
+# upgrade-governor. The two commands a newcomer needs:
+#   make demo   - the whole system on embedded defaults, driving a real upgrade end to end
+#   make test   - every test: the Rust program in the Solana runtime, Go units and integration
+#
+# Build outputs live outside the clone so that reruns (and CI) are incremental.
+CACHE        ?= $(HOME)/.cache/upgrade-governor
+CARGO_TARGET ?= $(CACHE)/target
+TOOLS_BIN    ?= $(CACHE)/bin
+export CARGO_TARGET_DIR := $(CARGO_TARGET)
+export LOCALNET_BIN     ?= $(CARGO_TARGET)/release/localnet
+export TEMPORAL_BIN     ?= $(TOOLS_BIN)/temporal
+SBPF         ?= $(CACHE)/tools/bin/sbpf
+GO_TEST_FLAGS ?= -count=1 -timeout 30m
+
+.PHONY: all test test-rust test-go lint localnet elfs elfs-check idl idl-check tools temporal sbpf demo build clean-cache
+
+all: build
+
+## build: the Go binaries and the local chain
+build: localnet
+	go build -o bin/ ./cmd/... ./worker/... ./apiserver/...
+
+## localnet: the JSON-RPC test chain (surfpool-core + the natively compiled governance program)
+localnet:
+	cd program && cargo build --release -p localnet
+
+## test: everything; what CI runs
+test: lint test-rust idl-check elfs-check test-go
+
+test-rust:
+	cd program && cargo test --release --workspace
+
+test-go: localnet temporal
+	go test $(GO_TEST_FLAGS) ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go vet ./...
+	cd program && cargo fmt --all --check
+	cd program && cargo clippy --release --workspace --all-targets -- -D warnings
+
+## idl: regenerate program/idl/upgrade_governor.json from the program's code
+idl:
+	cd program && cargo run --release -q -p idl-gen
+
+idl-check:
+	cd program && cargo run --release -q -p idl-gen -- --check
+
+## elfs: assemble the example governed program (v1, v2) with sbpf and print their hashes
+elfs: sbpf
+	SBPF=$(SBPF) program/examples/governed-counter/build.sh
+
+elfs-check: sbpf
+	SBPF=$(SBPF) program/examples/governed-counter/build.sh --check
+
+## tools: the pinned external tools, built from the registries into $(CACHE)
+tools: temporal sbpf
+
+temporal: $(TEMPORAL_BIN)
+$(TEMPORAL_BIN):
+	GOBIN=$(TOOLS_BIN) go install github.com/temporalio/cli/cmd/temporal@v1.5.1
+
+sbpf: $(SBPF)
+$(SBPF):
+	cargo install sbpf --version 0.3.3 --locked --root $(CACHE)/tools

@@ -1,0 +1,269 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/upgrade-governor/upgrade-governor/activities"
+)
+
+// QueryProgress returns MigrationState.
+const QueryProgress = "progress"
+
+// Migration tuning. Chunks run in parallel; each chunk pipelines its own transactions.
+const (
+	defaultChunkSize     = 512
+	defaultConcurrency   = 4
+	defaultAccountsPerTx = 8
+	defaultInFlight      = 8
+	// roundsPerRun bounds one run's history (about 8 events per chunk) before continue-as-new.
+	roundsPerRun = 100
+)
+
+// MigrationInput starts (or, after continue-as-new, resumes) a MigrationWorkflow.
+type MigrationInput struct {
+	JobID         string
+	Proposal      string
+	Multisig      string
+	TargetProgram string
+	Plan          activities.MigrationPlan
+
+	ChunkSize     int
+	Concurrency   int
+	AccountsPerTx int
+	InFlight      int
+
+	// Carried across continue-as-new.
+	Listed       bool
+	Cursor       string
+	Total        int
+	Migrated     int
+	Failed       int
+	Transactions int
+	ComputeUnits uint64
+	StartedAt    time.Time
+	Runs         int
+}
+
+// MigrationState is the progress the query returns.
+type MigrationState struct {
+	JobID        string
+	Status       string // listing, running, paused, completed, failed, cancelled
+	Total        int
+	Migrated     int
+	Failed       int
+	Remaining    int
+	Transactions int
+	ComputeUnits uint64
+	Cursor       string
+	RatePerSec   float64
+	StartedAt    time.Time
+	Runs         int
+	LastError    string
+}
+
+var (
+	// Chunks send many transactions; a heartbeat every few seconds tells Temporal the worker
+	// is alive, so a killed worker's chunk is retried on another within 30 s.
+	chunkOpts = workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Minute,
+		HeartbeatTimeout:    30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+			NonRetryableErrorTypes: []string{activities.ErrTypePaused},
+		},
+	}
+	// Listing a large program's accounts reads them all once.
+	listOpts = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		},
+	}
+)
+
+// MigrationWorkflow migrates every affected account of a governed program through the
+// governor's migrate_account instruction: listed once into account_migrations, then walked in
+// address order in parallel chunks. Re-running an account is a no-op on chain, and the rows
+// make every account migrate exactly once in the audit trail.
+func MigrationWorkflow(ctx workflow.Context, in MigrationInput) (MigrationState, error) {
+	var a *activities.Activities
+	defaults(&in)
+	if in.StartedAt.IsZero() {
+		in.StartedAt = workflow.Now(ctx)
+	}
+	st := MigrationState{
+		JobID: in.JobID, Status: "running", Total: in.Total, Migrated: in.Migrated,
+		Failed: in.Failed, Transactions: in.Transactions, ComputeUnits: in.ComputeUnits,
+		Cursor: in.Cursor, StartedAt: in.StartedAt, Runs: in.Runs + 1,
+	}
+	progress := func() MigrationState {
+		st.Remaining = max(st.Total-st.Migrated-st.Failed, 0)
+		if secs := workflow.Now(ctx).Sub(st.StartedAt).Seconds(); secs > 0 {
+			st.RatePerSec = float64(st.Migrated) / secs
+		}
+		return st
+	}
+	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (MigrationState, error) {
+		return progress(), nil
+	}); err != nil {
+		return st, fmt.Errorf("register progress query: %w", err)
+	}
+	details := func() {
+		p := progress()
+		workflow.SetCurrentDetails(ctx, fmt.Sprintf(
+			"**Migration:** %s  \n**Migrated:** %d/%d  \n**Failed:** %d  \n**Rate:** %.0f accounts/s",
+			p.Status, p.Migrated, p.Total, p.Failed, p.RatePerSec))
+	}
+
+	err := func() error {
+		if !in.Listed {
+			st.Status = "listing"
+			details()
+			var total int
+			if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, listOpts),
+				a.ListAffectedAccounts, activities.ListAccountsInput{
+					JobID: in.JobID, Proposal: in.Proposal, TargetProgram: in.TargetProgram, Plan: in.Plan,
+				}).Get(ctx, &total); err != nil {
+				return fmt.Errorf("list affected accounts: %w", err)
+			}
+			in.Listed, st.Total = true, total
+			st.Status = "running"
+		}
+		details()
+		readCtx := workflow.WithActivityOptions(ctx, readOpts)
+		chunkCtx := workflow.WithActivityOptions(ctx, chunkOpts)
+		for round := 0; ; round++ {
+			if round >= roundsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+				next := in
+				next.Cursor, next.Total, next.Migrated, next.Failed = st.Cursor, st.Total, st.Migrated, st.Failed
+				next.Transactions, next.ComputeUnits, next.Runs = st.Transactions, st.ComputeUnits, st.Runs
+				return workflow.NewContinueAsNewError(ctx, MigrationWorkflow, next)
+			}
+			var bounds []string
+			if err := workflow.ExecuteActivity(readCtx, a.ChunkBounds, activities.ChunkBoundsInput{
+				JobID: in.JobID, After: st.Cursor, Chunks: in.Concurrency, Size: in.ChunkSize,
+			}).Get(ctx, &bounds); err != nil {
+				return fmt.Errorf("plan chunks after %q: %w", st.Cursor, err)
+			}
+			if len(bounds) == 0 {
+				return nil
+			}
+			futures := make([]workflow.Future, len(bounds))
+			after := st.Cursor
+			for i, upTo := range bounds {
+				futures[i] = workflow.ExecuteActivity(chunkCtx, a.MigrateChunk, activities.MigrateChunkInput{
+					ProposalRef:   activities.ProposalRef{Proposal: in.Proposal, Multisig: in.Multisig},
+					JobID:         in.JobID, TargetProgram: in.TargetProgram,
+					After:         after, UpTo: upTo,
+					AccountsPerTx: in.AccountsPerTx, InFlight: in.InFlight,
+				})
+				after = upTo
+			}
+			var paused bool
+			var firstErr error
+			for i, f := range futures {
+				var res activities.ChunkResult
+				err := f.Get(ctx, &res)
+				var appErr *temporal.ApplicationError
+				switch {
+				case err == nil:
+				case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypePaused:
+					paused = true
+				default:
+					if firstErr == nil {
+						firstErr = fmt.Errorf("chunk up to %s: %w", bounds[i], err)
+					}
+				}
+				st.Migrated += res.Migrated
+				st.Failed += res.Failed
+				st.Transactions += res.Transactions
+				st.ComputeUnits += res.ComputeUnits
+				// The cursor only moves past chunks that finished, so a stop resumes correctly.
+				if err == nil && firstErr == nil && !paused {
+					st.Cursor = bounds[i]
+				}
+			}
+			details()
+			if firstErr != nil {
+				return firstErr
+			}
+			if paused {
+				st.Status = "paused"
+				details()
+				if err := workflow.Sleep(ctx, pausePoll); err != nil {
+					return err
+				}
+				st.Status = "running"
+			}
+		}
+	}()
+
+	var a2 *activities.Activities
+	finish := func(fctx workflow.Context, status, msg string) error {
+		return workflow.ExecuteActivity(workflow.WithActivityOptions(fctx, cancelOpts), a2.FinishJob,
+			activities.FinishJobInput{
+				JobID: in.JobID, Status: status, StoppedAt: st.Cursor, Error: msg,
+				Proposal: in.Proposal, Workflow: workflow.GetInfo(ctx).WorkflowExecution.ID,
+			}).Get(fctx, nil)
+	}
+	switch {
+	case err == nil:
+		st.Status = "completed"
+		if st.Failed > 0 {
+			st.Status = "failed"
+		}
+		details()
+		msg := ""
+		if st.Failed > 0 {
+			msg = fmt.Sprintf("%d accounts could not be migrated", st.Failed)
+		}
+		if ferr := finish(ctx, st.Status, msg); ferr != nil {
+			return progress(), fmt.Errorf("finish job: %w", ferr)
+		}
+		return progress(), nil
+	case isContinueAsNew(err):
+		return progress(), err
+	case temporal.IsCanceledError(err) || ctx.Err() != nil:
+		// Emergency stop: no new chunks; record where we stopped, outside the cancellation.
+		dctx, _ := workflow.NewDisconnectedContext(ctx)
+		st.Status = "cancelled"
+		if ferr := finish(dctx, "cancelled", "cancelled at account "+st.Cursor); ferr != nil {
+			return progress(), fmt.Errorf("record cancelled migration: %w", ferr)
+		}
+		return progress(), temporal.NewCanceledError(st.Cursor)
+	default:
+		st.Status = "failed"
+		st.LastError = err.Error()
+		details()
+		if ferr := finish(ctx, "failed", err.Error()); ferr != nil {
+			return progress(), fmt.Errorf("finish failed job: %w (after %w)", ferr, err)
+		}
+		return progress(), err
+	}
+}
+
+func isContinueAsNew(err error) bool {
+	var can *workflow.ContinueAsNewError
+	return errors.As(err, &can)
+}
+
+func defaults(in *MigrationInput) {
+	if in.ChunkSize <= 0 {
+		in.ChunkSize = defaultChunkSize
+	}
+	if in.Concurrency <= 0 {
+		in.Concurrency = defaultConcurrency
+	}
+	if in.AccountsPerTx <= 0 {
+		in.AccountsPerTx = defaultAccountsPerTx
+	}
+	if in.InFlight <= 0 {
+		in.InFlight = defaultInFlight
+	}
+}

@@ -1,0 +1,512 @@
+// Package workflows holds the durable processes of an upgrade: one UpgradeProposalWorkflow per
+// proposal (verify, propose, approvals, timelock, execute) and a MigrationWorkflow for the
+// accounts an upgrade changes. Cancelling either is the emergency stop.
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/upgrade-governor/upgrade-governor/activities"
+)
+
+// Names shared with the API server and operators (temporal CLI, Web UI).
+const (
+	TaskQueue = "upgrade-governor"
+
+	// UpdateApprove submits a member-signed approve transaction and answers with the result.
+	UpdateApprove = "approve"
+	// SignalApprovalObserved tells the workflow the chain changed outside of it (the indexer saw
+	// an approval or a cancel sent straight to RPC): it re-reads the proposal.
+	SignalApprovalObserved = "chain-changed"
+	// SignalExecute asks the workflow to check the chain's clock now instead of waiting for its
+	// timer (after a time travel on a test chain, or when an operator wants it executed now).
+	SignalExecute = "execute-now"
+	// SignalResumed tells a workflow waiting on a pause to look again.
+	SignalResumed = "system-resumed"
+	// QueryStatus returns ProposalState.
+	QueryStatus = "status"
+)
+
+// Steps of a proposal, as the status query and the Web UI's details show them.
+const (
+	StepVerifying  = "verifying-buffer"
+	StepProposing  = "proposing"
+	StepApprovals  = "collecting-approvals"
+	StepTimelock   = "timelock"
+	StepPaused     = "paused"
+	StepExecuting  = "executing"
+	StepMigrating  = "migrating"
+	StepDone       = "done"
+	StepCancelled  = "cancelled"
+	StepExpired    = "expired"
+	StepRolledBack = "rolled-back"
+)
+
+// ProposalWorkflowID is derived from the proposal, so a retried create starts nothing twice.
+func ProposalWorkflowID(proposal string) string { return "proposal-" + proposal }
+
+// MigrationWorkflowID names the migration of an executed proposal.
+func MigrationWorkflowID(proposal string) string { return "migration-" + proposal }
+
+// ProposalInput starts an UpgradeProposalWorkflow.
+type ProposalInput struct {
+	Proposal      string
+	Multisig      string
+	TargetProgram string
+	Buffer        string
+	BufferHash    string
+	Proposer      string
+	Description   string
+	// ProposeTx is the member-signed propose transaction; empty when it is already on chain.
+	ProposeTx []byte
+	// Migration, when set, starts a MigrationWorkflow after execution.
+	Migration *activities.MigrationPlan
+}
+
+// ApproveRequest is the update's argument: a member-signed approve transaction that the API
+// has already decoded and checked.
+type ApproveRequest struct {
+	Member string
+	Tx     []byte
+}
+
+// ApproveResult answers an approve update.
+type ApproveResult struct {
+	Signature string
+	Approvals int
+	Threshold int
+	Status    string
+	Eta       *time.Time
+}
+
+// ProposalState is the live status returned by QueryStatus.
+type ProposalState struct {
+	Step                string
+	Status              string
+	Approvals           []string
+	Threshold           int
+	Eta                 *time.Time
+	ExpiresAt           *time.Time
+	Paused              bool
+	ProposeSignature    string
+	ExecuteSignature    string
+	CancelSignature     string
+	MigrationWorkflowID string
+	LastError           string
+}
+
+// Search attributes the workflow keeps current, so operators can filter in the Web UI
+// (registered on the dev server with --search-attribute NAME=TYPE).
+var (
+	SAProgram  = temporal.NewSearchAttributeKeyKeyword("UpgradeProgram")
+	SAMultisig = temporal.NewSearchAttributeKeyKeyword("UpgradeMultisig")
+	SAStatus   = temporal.NewSearchAttributeKeyKeyword("ProposalStatus")
+	SAEta      = temporal.NewSearchAttributeKeyTime("UpgradeEta")
+)
+
+// SearchAttributeFlags are the dev-server flags that register the attributes above.
+var SearchAttributeFlags = []string{
+	"--search-attribute", "UpgradeProgram=Keyword",
+	"--search-attribute", "UpgradeMultisig=Keyword",
+	"--search-attribute", "ProposalStatus=Keyword",
+	"--search-attribute", "UpgradeEta=Datetime",
+}
+
+// Activity options, each with its reason.
+var (
+	// Chain reads are quick; a node that does not answer in 30 s is retried.
+	readOpts = workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		},
+	}
+	// Sending waits for confirmation (tens of seconds on a busy cluster); retries are safe
+	// because each activity checks the chain before it sends. Rule violations are final.
+	sendOpts = workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 2 * time.Minute,
+			NonRetryableErrorTypes: []string{
+				activities.ErrTypeProgram, activities.ErrTypeBufferMismatch,
+				activities.ErrTypeInvalidTransaction, activities.ErrTypePaused,
+			},
+		},
+	}
+	// The emergency stop must get through: it retries for as long as it takes.
+	cancelOpts = workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
+			NonRetryableErrorTypes: []string{activities.ErrTypeProgram},
+		},
+	}
+)
+
+// pausePoll is how often a paused workflow looks at the chain when no resume signal comes.
+const pausePoll = 5 * time.Minute
+
+type proposalRun struct {
+	in     ProposalInput
+	state  ProposalState
+	ref    activities.ProposalRef
+	poked  bool // a signal asked to re-read the chain
+	// chainNow is the chain's clock at the last read; timelock and expiry follow it.
+	chainNow time.Time
+	logger interface {
+		Info(string, ...interface{})
+		Warn(string, ...interface{})
+	}
+}
+
+// UpgradeProposalWorkflow drives one proposal from buffer verification to execution and, when
+// declared, the migration of the governed program's accounts.
+func UpgradeProposalWorkflow(ctx workflow.Context, in ProposalInput) (ProposalState, error) {
+	r := &proposalRun{
+		in:     in,
+		ref:    activities.ProposalRef{Proposal: in.Proposal, Multisig: in.Multisig},
+		logger: workflow.GetLogger(ctx),
+	}
+	r.state.Step = StepVerifying
+	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ProposalState, error) {
+		return r.state, nil
+	}); err != nil {
+		return r.state, fmt.Errorf("register status query: %w", err)
+	}
+	r.publish(ctx)
+
+	err := r.run(ctx)
+	if err == nil {
+		return r.state, nil
+	}
+	if temporal.IsCanceledError(err) || errors.Is(ctx.Err(), workflow.ErrCanceled) {
+		return r.rollback(ctx)
+	}
+	r.state.LastError = err.Error()
+	r.publish(ctx)
+	return r.state, err
+}
+
+func (r *proposalRun) run(ctx workflow.Context) error {
+	var a *activities.Activities
+	sendCtx := workflow.WithActivityOptions(ctx, sendOpts)
+	readCtx := workflow.WithActivityOptions(ctx, readOpts)
+
+	// 1. The buffer holds the bytes members are asked to approve, and only the PDA can change it.
+	var vb activities.VerifyBufferResult
+	if err := workflow.ExecuteActivity(sendCtx, a.VerifyBuffer, activities.VerifyBufferInput{
+		Multisig: r.in.Multisig, TargetProgram: r.in.TargetProgram,
+		Buffer: r.in.Buffer, BufferHash: r.in.BufferHash,
+	}).Get(ctx, &vb); err != nil {
+		return fmt.Errorf("verify buffer: %w", err)
+	}
+
+	// 2. Propose on chain (or find the proposal already there).
+	r.setStep(ctx, StepProposing)
+	var sub activities.SubmitResult
+	if err := workflow.ExecuteActivity(sendCtx, a.SubmitProposal, activities.SubmitInput{
+		ProposalRef: r.ref, Tx: r.in.ProposeTx, Member: r.in.Proposer,
+		Description: r.in.Description, MigrationTargetVersion: migrationVersion(r.in.Migration),
+		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+	}).Get(ctx, &sub); err != nil {
+		return fmt.Errorf("submit proposal: %w", err)
+	}
+	r.state.ProposeSignature = sub.Signature
+	r.absorb(sub.Proposal)
+
+	// 3. Approvals arrive as updates (from the API) or as chain-changed signals (indexer).
+	r.setStep(ctx, StepApprovals)
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove,
+		func(ctx workflow.Context, req ApproveRequest) (ApproveResult, error) {
+			var res activities.SubmitResult
+			err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOpts),
+				a.SubmitApproval, activities.SubmitInput{
+					ProposalRef: r.ref, Tx: req.Tx, Member: req.Member,
+				}).Get(ctx, &res)
+			if err != nil {
+				return ApproveResult{}, fmt.Errorf("submit approval of %s: %w", req.Member, err)
+			}
+			r.absorb(res.Proposal)
+			r.publish(ctx)
+			return ApproveResult{
+				Signature: res.Signature, Approvals: len(r.state.Approvals),
+				Threshold: r.state.Threshold, Status: r.state.Status, Eta: r.state.Eta,
+			}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(req ApproveRequest) error {
+			if len(req.Tx) == 0 || req.Member == "" {
+				return errors.New("approve needs the member and the signed transaction")
+			}
+			if r.state.Step != StepApprovals {
+				return fmt.Errorf("proposal is %s, not collecting approvals", r.state.Step)
+			}
+			for _, m := range r.state.Approvals {
+				if m == req.Member {
+					return fmt.Errorf("member %s has already approved", req.Member)
+				}
+			}
+			return nil
+		}},
+	); err != nil {
+		return fmt.Errorf("register approve update: %w", err)
+	}
+
+	r.listen(ctx)
+	for r.state.Status == "active" {
+		// Wait for an update handler or a signal to change something, or for the expiry.
+		r.poked = false
+		n, status := len(r.state.Approvals), r.state.Status
+		fired, err := workflow.AwaitWithTimeout(ctx, max(r.state.ExpiresAt.Sub(workflow.Now(ctx)), time.Second),
+			func() bool { return r.poked || len(r.state.Approvals) != n || r.state.Status != status })
+		if err != nil {
+			return err
+		}
+		if !fired || r.poked {
+			if err := r.refresh(readCtx); err != nil {
+				return err
+			}
+		}
+		if r.state.Status == "active" && !r.chainNow.Before(*r.state.ExpiresAt) {
+			return r.expire(ctx)
+		}
+	}
+	if r.state.Status == "cancelled" {
+		r.setStep(ctx, StepCancelled)
+		return nil
+	}
+	if r.state.Status == "executed" {
+		return r.afterExecution(ctx)
+	}
+
+	// 4. Timelock: a durable timer to eta, re-checked against the chain's clock.
+	r.setStep(ctx, StepTimelock)
+	for {
+		if err := r.refresh(readCtx); err != nil {
+			return err
+		}
+		switch r.state.Status {
+		case "cancelled":
+			r.setStep(ctx, StepCancelled)
+			return nil
+		case "executed":
+			return r.afterExecution(ctx)
+		}
+		if r.state.Paused {
+			r.setStep(ctx, StepPaused)
+			if err := r.sleep(ctx, pausePoll); err != nil {
+				return err
+			}
+			continue
+		}
+		wait := r.state.Eta.Sub(r.chainNow)
+		if wait <= 0 {
+			break
+		}
+		r.setStep(ctx, StepTimelock)
+		// The chain's clock and ours agree on a real cluster; a signal short-cuts the wait
+		// when they do not (time travel on a test chain) or when an operator asks.
+		if err := r.sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+
+	// 5. Re-verify and execute.
+	r.setStep(ctx, StepExecuting)
+	if err := workflow.ExecuteActivity(sendCtx, a.VerifyBuffer, activities.VerifyBufferInput{
+		Multisig: r.in.Multisig, TargetProgram: r.in.TargetProgram,
+		Buffer: r.in.Buffer, BufferHash: r.in.BufferHash,
+	}).Get(ctx, &vb); err != nil {
+		// An executed proposal has no buffer left to check.
+		if rerr := r.refresh(readCtx); rerr == nil && r.state.Status == "executed" {
+			return r.afterExecution(ctx)
+		}
+		return fmt.Errorf("re-verify buffer before execution: %w", err)
+	}
+	for {
+		var ex activities.ExecuteResult
+		err := workflow.ExecuteActivity(sendCtx, a.ExecuteUpgrade, r.ref).Get(ctx, &ex)
+		if err == nil {
+			r.state.ExecuteSignature = ex.Signature
+			break
+		}
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypePaused {
+			// Paused between the check and the send: wait like above, then try again.
+			r.setStep(ctx, StepPaused)
+			if err := r.sleep(ctx, pausePoll); err != nil {
+				return err
+			}
+			r.setStep(ctx, StepExecuting)
+			continue
+		}
+		return fmt.Errorf("execute upgrade: %w", err)
+	}
+	if err := r.refresh(readCtx); err != nil {
+		return err
+	}
+	return r.afterExecution(ctx)
+}
+
+// afterExecution starts the migration, when one is declared, and waits for it.
+func (r *proposalRun) afterExecution(ctx workflow.Context) error {
+	if r.in.Migration == nil {
+		r.setStep(ctx, StepDone)
+		return nil
+	}
+	r.setStep(ctx, StepMigrating)
+	id := MigrationWorkflowID(r.in.Proposal)
+	r.state.MigrationWorkflowID = id
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID: id,
+		// Cancelling the proposal workflow during a migration stops the migration too.
+		ParentClosePolicy: 0,
+		StaticSummary:     fmt.Sprintf("Migrate accounts of %s after %s", r.in.TargetProgram, r.in.Proposal),
+	})
+	var res MigrationState
+	err := workflow.ExecuteChildWorkflow(cctx, MigrationWorkflow, MigrationInput{
+		JobID: id, Proposal: r.in.Proposal, Multisig: r.in.Multisig,
+		TargetProgram: r.in.TargetProgram, Plan: *r.in.Migration,
+	}).Get(ctx, &res)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", id, err)
+	}
+	r.setStep(ctx, StepDone)
+	return nil
+}
+
+// expire records an Active proposal whose lifetime ran out before it reached the threshold.
+func (r *proposalRun) expire(ctx workflow.Context) error {
+	var a *activities.Activities
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOpts),
+		a.MarkExpired, r.ref).Get(ctx, nil); err != nil {
+		return fmt.Errorf("mark expired: %w", err)
+	}
+	r.state.Status = "expired"
+	r.setStep(ctx, StepExpired)
+	return nil
+}
+
+// rollback is the emergency stop: the workflow was cancelled. Before execution the guardian
+// cancels the proposal on chain; after it, the migration child has stopped on its own. Either
+// way a rollback_events row records where it stopped. It runs in a disconnected context so the
+// cancellation that brought us here does not cancel the compensation too.
+func (r *proposalRun) rollback(ctx workflow.Context) (ProposalState, error) {
+	var a *activities.Activities
+	dctx, _ := workflow.NewDisconnectedContext(ctx)
+	dctx = workflow.WithActivityOptions(dctx, cancelOpts)
+	stage := r.state.Step
+	var res activities.CancelResult
+	err := workflow.ExecuteActivity(dctx, a.CancelOnChain, activities.CancelInput{
+		ProposalRef: r.ref, Reason: "workflow cancelled (emergency stop)", Actor: "guardian",
+		WorkflowID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stage: stage,
+	}).Get(dctx, &res)
+	if err != nil {
+		r.state.LastError = err.Error()
+		r.publish(dctx)
+		return r.state, fmt.Errorf("emergency stop at %s: %w", stage, err)
+	}
+	r.state.CancelSignature = res.Signature
+	if res.AlreadyFinished == "" || res.AlreadyFinished == "cancelled" {
+		r.state.Status = "cancelled"
+	}
+	r.setStep(dctx, StepRolledBack)
+	return r.state, temporal.NewCanceledError(stage)
+}
+
+// listen turns the signals into a flag the waits below look at: any of them means "look at the
+// chain again now".
+func (r *proposalRun) listen(ctx workflow.Context) {
+	for _, name := range []string{SignalApprovalObserved, SignalExecute, SignalResumed} {
+		ch := workflow.GetSignalChannel(ctx, name)
+		workflow.Go(ctx, func(gctx workflow.Context) {
+			for ch.Receive(gctx, nil) {
+				r.poked = true
+			}
+		})
+	}
+}
+
+// sleep waits up to d, or until a signal asks to look at the chain again.
+func (r *proposalRun) sleep(ctx workflow.Context, d time.Duration) error {
+	r.poked = false
+	if _, err := workflow.AwaitWithTimeout(ctx, max(d, time.Second), func() bool { return r.poked }); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (r *proposalRun) refresh(ctx workflow.Context) error {
+	var a *activities.Activities
+	var cp activities.ChainProposal
+	if err := workflow.ExecuteActivity(ctx, a.GetProposalState, r.ref).Get(ctx, &cp); err != nil {
+		return fmt.Errorf("read proposal %s: %w", r.in.Proposal, err)
+	}
+	r.absorb(cp)
+	r.publish(ctx)
+	return nil
+}
+
+func (r *proposalRun) absorb(cp activities.ChainProposal) {
+	if !cp.Exists {
+		return
+	}
+	r.state.Status = cp.Status
+	r.state.Approvals = cp.Approvals
+	r.state.Threshold = cp.Threshold
+	r.state.Paused = cp.Paused
+	if !cp.Eta.IsZero() {
+		eta := cp.Eta
+		r.state.Eta = &eta
+	}
+	if !cp.ExpiresAt.IsZero() {
+		exp := cp.ExpiresAt
+		r.state.ExpiresAt = &exp
+	}
+	r.chainNow = cp.ChainTime
+}
+
+func (r *proposalRun) setStep(ctx workflow.Context, step string) {
+	r.state.Step = step
+	r.publish(ctx)
+}
+
+// publish keeps the Web UI current: search attributes to filter on, details to read.
+func (r *proposalRun) publish(ctx workflow.Context) {
+	status := r.state.Status
+	if status == "" {
+		status = "pending"
+	}
+	updates := []temporal.SearchAttributeUpdate{
+		SAProgram.ValueSet(r.in.TargetProgram),
+		SAMultisig.ValueSet(r.in.Multisig),
+		SAStatus.ValueSet(status),
+	}
+	if r.state.Eta != nil {
+		updates = append(updates, SAEta.ValueSet(*r.state.Eta))
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		r.logger.Warn("upsert search attributes", "error", err)
+	}
+	details := fmt.Sprintf("**Step:** %s  \n**Status:** %s  \n**Approvals:** %d/%d",
+		r.state.Step, status, len(r.state.Approvals), r.state.Threshold)
+	if r.state.Eta != nil {
+		details += fmt.Sprintf("  \n**ETA:** %s", r.state.Eta.UTC().Format(time.RFC3339))
+	}
+	if r.state.LastError != "" {
+		details += "  \n**Last error:** " + r.state.LastError
+	}
+	workflow.SetCurrentDetails(ctx, details)
+}
+
+func migrationVersion(p *activities.MigrationPlan) *int {
+	if p == nil {
+		return nil
+	}
+	v := int(p.TargetVersion)
+	return &v
+}
