@@ -158,9 +158,9 @@ func MigrationWorkflow(ctx workflow.Context, in MigrationInput) (MigrationState,
 			after := st.Cursor
 			for i, upTo := range bounds {
 				futures[i] = workflow.ExecuteActivity(chunkCtx, a.MigrateChunk, activities.MigrateChunkInput{
-					ProposalRef:   activities.ProposalRef{Proposal: in.Proposal, Multisig: in.Multisig},
-					JobID:         in.JobID, TargetProgram: in.TargetProgram,
-					After:         after, UpTo: upTo,
+					ProposalRef: activities.ProposalRef{Proposal: in.Proposal, Multisig: in.Multisig},
+					JobID:       in.JobID, TargetProgram: in.TargetProgram,
+					After: after, UpTo: upTo,
 					AccountsPerTx: in.AccountsPerTx, InFlight: in.InFlight,
 				})
 				after = upTo

@@ -152,13 +152,13 @@ var (
 const pausePoll = 5 * time.Minute
 
 type proposalRun struct {
-	in     ProposalInput
-	state  ProposalState
-	ref    activities.ProposalRef
-	poked  bool // a signal asked to re-read the chain
+	in    ProposalInput
+	state ProposalState
+	ref   activities.ProposalRef
+	poked bool // a signal asked to re-read the chain
 	// chainNow is the chain's clock at the last read; timelock and expiry follow it.
 	chainNow time.Time
-	logger interface {
+	logger   interface {
 		Info(string, ...interface{})
 		Warn(string, ...interface{})
 	}

@@ -10,7 +10,7 @@ use {
     },
     solana_account_info::AccountInfo,
     solana_instruction::{error::InstructionError, AccountMeta, Instruction},
-    solana_program_error::{ProgramError, ProgramResult},
+    solana_program_error::ProgramResult,
     solana_program_runtime::{
         cpi::CpiError, invoke_context::InvokeContext, solana_sbpf::vm::ContextObject, stable_log,
     },
@@ -250,11 +250,9 @@ impl SyscallStubs for NativeSyscallStubs {
         if with_context(|ic, _| stable_log::program_data(&ic.get_log_collector(), fields))
             .is_none()
         {
-            use base64_free::encode;
-            println!(
-                "Program data: {}",
-                fields.iter().map(|f| encode(f)).collect::<Vec<_>>().join(" ")
-            );
+            use base64::{prelude::BASE64_STANDARD, Engine};
+            let fields: Vec<String> = fields.iter().map(|f| BASE64_STANDARD.encode(f)).collect();
+            println!("Program data: {}", fields.join(" "));
         }
     }
 
@@ -523,41 +521,4 @@ fn invoke(
         }
     }
     Ok(())
-}
-
-/// Maps a runtime error to what `invoke` returns to a caller that could observe it. Only
-/// used outside an invocation; inside one, failures abort the program.
-#[allow(dead_code)]
-fn to_program_error(error: InstructionError) -> ProgramError {
-    ProgramError::try_from(error).unwrap_or(ProgramError::Custom(u32::MAX))
-}
-
-mod base64_free {
-    /// Standard base64 with padding (only for the fallback print outside an invocation).
-    pub(super) fn encode(bytes: &[u8]) -> String {
-        const TABLE: &[u8; 64] =
-            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-        for chunk in bytes.chunks(3) {
-            let b = [
-                chunk[0],
-                chunk.get(1).copied().unwrap_or(0),
-                chunk.get(2).copied().unwrap_or(0),
-            ];
-            let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-            out.push(TABLE[(n >> 18) as usize & 63] as char);
-            out.push(TABLE[(n >> 12) as usize & 63] as char);
-            out.push(if chunk.len() > 1 {
-                TABLE[(n >> 6) as usize & 63] as char
-            } else {
-                '='
-            });
-            out.push(if chunk.len() > 2 {
-                TABLE[n as usize & 63] as char
-            } else {
-                '='
-            });
-        }
-        out
-    }
 }
