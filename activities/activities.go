@@ -2,66 +2,410 @@ package activities
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/chain"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
 )
 
-var errNotWired = errors.New("activities: not wired yet")
-
 // Activities holds the clients every activity uses; the worker registers one value of it.
-type Activities struct{}
+type Activities struct {
+	Chain *chain.Client
+	Store *store.Store
+	// Guardian signs emergency cancels and pays for execute and migrate transactions. It is
+	// the only key the worker holds; members' keys never reach the server side.
+	Guardian *chain.Keypair
+	Log      *slog.Logger
+}
+
+var worker = store.Origin{Actor: "worker", Source: store.SourceWorker}
+
+func pubkey(field, s string) (solana.PublicKey, error) {
+	k, err := solana.PublicKeyFromBase58(s)
+	if err != nil {
+		return k, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("%s %q is not a public key", field, s), ErrTypeInvalidTransaction, err)
+	}
+	return k, nil
+}
+
+// classify marks errors the workflow must not retry: a rule of the program (deterministic)
+// and a member-signed transaction whose blockhash expired (only the member can sign again).
+func classify(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *chain.ProgramError
+	if errors.As(err, &pe) {
+		typ := ErrTypeProgram
+		if pe.Name == "SystemPaused" {
+			typ = ErrTypePaused
+		}
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", what, err), typ, err)
+	}
+	if errors.Is(err, chain.ErrBlockhashExpired) {
+		return temporal.NewNonRetryableApplicationError(
+			what+": the member-signed transaction expired before it landed; sign a new one",
+			ErrTypeInvalidTransaction, err)
+	}
+	var te *chain.TransactionError
+	if errors.As(err, &te) {
+		return temporal.NewNonRetryableApplicationError(fmt.Sprintf("%s: %v", what, err), ErrTypeProgram, err)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
 
 // VerifyBuffer checks that the buffer's authority is the multisig's PDA and its ELF hash is the
 // proposed one.
 func (a *Activities) VerifyBuffer(ctx context.Context, in VerifyBufferInput) (VerifyBufferResult, error) {
-	return VerifyBufferResult{}, errNotWired
-}
-
-// SubmitProposal sends the member-signed propose transaction unless the proposal exists.
-func (a *Activities) SubmitProposal(ctx context.Context, in SubmitInput) (SubmitResult, error) {
-	return SubmitResult{}, errNotWired
-}
-
-// SubmitApproval sends a member-signed approve transaction unless the member already approved.
-func (a *Activities) SubmitApproval(ctx context.Context, in SubmitInput) (SubmitResult, error) {
-	return SubmitResult{}, errNotWired
+	multisig, err := pubkey("multisig", in.Multisig)
+	if err != nil {
+		return VerifyBufferResult{}, err
+	}
+	buffer, err := pubkey("buffer", in.Buffer)
+	if err != nil {
+		return VerifyBufferResult{}, err
+	}
+	program, err := pubkey("target program", in.TargetProgram)
+	if err != nil {
+		return VerifyBufferResult{}, err
+	}
+	b, err := a.Chain.GetBuffer(ctx, buffer)
+	if errors.Is(err, chain.ErrAccountNotFound) {
+		return VerifyBufferResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("buffer %s does not exist", buffer), ErrTypeBufferMismatch, err)
+	}
+	if err != nil {
+		return VerifyBufferResult{}, fmt.Errorf("read buffer %s: %w", buffer, err)
+	}
+	authority, _ := governor.FindAuthorityAddress(multisig)
+	if b.Authority == nil || !b.Authority.Equals(authority) {
+		return VerifyBufferResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("buffer %s authority is %v, not the multisig's authority PDA %s", buffer, b.Authority, authority),
+			ErrTypeBufferMismatch, nil)
+	}
+	hash := b.Hash()
+	if got := hex.EncodeToString(hash[:]); got != in.BufferHash {
+		return VerifyBufferResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("buffer %s holds an ELF with hash %s, proposal says %s", buffer, got, in.BufferHash),
+			ErrTypeBufferMismatch, nil)
+	}
+	pd, err := a.Chain.GetProgramData(ctx, program)
+	if err != nil {
+		return VerifyBufferResult{}, fmt.Errorf("read program data of %s: %w", program, err)
+	}
+	return VerifyBufferResult{
+		ElfLen:              len(loader.TrimTrailingZeros(b.ELF)),
+		ProgramDataCapacity: len(pd.ELF),
+	}, nil
 }
 
 // GetProposalState reads the proposal, its multisig and the chain's clock.
 func (a *Activities) GetProposalState(ctx context.Context, ref ProposalRef) (ChainProposal, error) {
-	return ChainProposal{}, errNotWired
+	return a.chainProposal(ctx, ref)
 }
 
-// ExecuteUpgrade executes an approved, due proposal unless it is already executed.
+func (a *Activities) chainProposal(ctx context.Context, ref ProposalRef) (ChainProposal, error) {
+	addr, err := pubkey("proposal", ref.Proposal)
+	if err != nil {
+		return ChainProposal{}, err
+	}
+	msAddr, err := pubkey("multisig", ref.Multisig)
+	if err != nil {
+		return ChainProposal{}, err
+	}
+	now, err := a.Chain.ChainTime(ctx)
+	if err != nil {
+		return ChainProposal{}, fmt.Errorf("read chain clock: %w", err)
+	}
+	ms, err := a.Chain.GetMultisig(ctx, msAddr)
+	if err != nil {
+		return ChainProposal{}, fmt.Errorf("read multisig %s: %w", msAddr, err)
+	}
+	cp := ChainProposal{
+		Address: ref.Proposal, Multisig: ref.Multisig, Threshold: int(ms.Threshold),
+		Guardian: ms.Guardian.String(), Paused: ms.Paused, ChainTime: time.Unix(now, 0).UTC(),
+	}
+	for _, m := range ms.Members {
+		cp.Members = append(cp.Members, m.String())
+	}
+	p, err := a.Chain.GetProposal(ctx, addr)
+	if errors.Is(err, chain.ErrAccountNotFound) {
+		return cp, nil
+	}
+	if err != nil {
+		return ChainProposal{}, fmt.Errorf("read proposal %s: %w", addr, err)
+	}
+	cp.Exists = true
+	cp.Index = p.Index
+	cp.Proposer = p.Proposer.String()
+	cp.TargetProgram = p.TargetProgram.String()
+	cp.Buffer = p.Buffer.String()
+	cp.BufferHash = hex.EncodeToString(p.BufferHash[:])
+	cp.Status = statusName(p.Status)
+	cp.HasMigration = p.Migration != nil
+	for _, m := range p.Approvals {
+		cp.Approvals = append(cp.Approvals, m.String())
+	}
+	if p.Eta != 0 {
+		cp.Eta = time.Unix(p.Eta, 0).UTC()
+	}
+	cp.ExpiresAt = time.Unix(p.ExpiresAt, 0).UTC()
+	return cp, nil
+}
+
+func statusName(s governor.ProposalStatus) string {
+	switch s {
+	case governor.ProposalActive:
+		return "active"
+	case governor.ProposalApproved:
+		return "approved"
+	case governor.ProposalExecuted:
+		return "executed"
+	case governor.ProposalCancelled:
+		return "cancelled"
+	}
+	return s.String()
+}
+
+func decodeTx(raw []byte) (*solana.Transaction, error) {
+	tx, err := solana.TransactionFromBytes(raw)
+	if err != nil {
+		return nil, temporal.NewNonRetryableApplicationError("transaction does not decode", ErrTypeInvalidTransaction, err)
+	}
+	return tx, nil
+}
+
+// SubmitProposal sends the member-signed propose transaction unless the proposal exists, and
+// indexes the proposal.
+func (a *Activities) SubmitProposal(ctx context.Context, in SubmitInput) (SubmitResult, error) {
+	cp, err := a.chainProposal(ctx, in.ProposalRef)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	var sig string
+	if !cp.Exists {
+		if len(in.Tx) == 0 {
+			return SubmitResult{}, temporal.NewNonRetryableApplicationError(
+				"proposal is not on chain and no propose transaction was given", ErrTypeInvalidTransaction, nil)
+		}
+		tx, err := decodeTx(in.Tx)
+		if err != nil {
+			return SubmitResult{}, err
+		}
+		s, err := a.Chain.SendSigned(ctx, tx)
+		if err != nil {
+			return SubmitResult{}, classify("submit propose transaction", err)
+		}
+		sig = s.String()
+		if cp, err = a.chainProposal(ctx, in.ProposalRef); err != nil {
+			return SubmitResult{}, err
+		}
+		if !cp.Exists {
+			return SubmitResult{}, fmt.Errorf("propose transaction %s confirmed but proposal %s is not readable yet", sig, in.Proposal)
+		}
+	}
+	row := store.Proposal{
+		Address: in.Proposal, Multisig: in.Multisig, Index: cp.Index, TargetProgram: cp.TargetProgram,
+		Buffer: cp.Buffer, BufferHash: cp.BufferHash, Proposer: cp.Proposer, Description: in.Description,
+		Status: store.ProposalStatus(cp.Status), Approvals: len(cp.Approvals), Threshold: cp.Threshold,
+		MigrationTargetVersion: in.MigrationTargetVersion, WorkflowID: in.WorkflowID, ProposeSignature: sig,
+	}
+	if !cp.Eta.IsZero() {
+		eta := cp.Eta
+		row.ETA = &eta
+		row.ApprovedAt = &cp.ChainTime
+	}
+	actor := in.Member
+	if actor == "" {
+		actor = cp.Proposer
+	}
+	if _, err := a.Store.UpsertProposal(ctx, row, store.Origin{Actor: actor, Source: store.SourceWorker}); err != nil {
+		return SubmitResult{}, fmt.Errorf("index proposal %s: %w", in.Proposal, err)
+	}
+	return SubmitResult{Signature: sig, Proposal: cp}, nil
+}
+
+// SubmitApproval sends a member-signed approve transaction unless the member already approved,
+// and records the approval.
+func (a *Activities) SubmitApproval(ctx context.Context, in SubmitInput) (SubmitResult, error) {
+	cp, err := a.chainProposal(ctx, in.ProposalRef)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	if !cp.Exists {
+		return SubmitResult{}, temporal.NewNonRetryableApplicationError(
+			"proposal "+in.Proposal+" is not on chain", ErrTypeInvalidTransaction, nil)
+	}
+	for _, m := range cp.Approvals {
+		if m == in.Member {
+			// Sent before a crash or straight to RPC: the indexer records its signature.
+			return SubmitResult{Proposal: cp}, nil
+		}
+	}
+	tx, err := decodeTx(in.Tx)
+	if err != nil {
+		return SubmitResult{}, err
+	}
+	s, err := a.Chain.SendSigned(ctx, tx)
+	if err != nil {
+		return SubmitResult{}, classify("submit approve transaction of "+in.Member, err)
+	}
+	if cp, err = a.chainProposal(ctx, in.ProposalRef); err != nil {
+		return SubmitResult{}, err
+	}
+	origin := store.Origin{Actor: in.Member, Source: store.SourceWorker}
+	if _, err := a.Store.RecordApproval(ctx, store.Approval{
+		Proposal: in.Proposal, Member: in.Member, Signature: s.String(),
+		ApprovedAt: cp.ChainTime, Approvals: len(cp.Approvals),
+	}, origin); err != nil {
+		return SubmitResult{}, fmt.Errorf("record approval of %s: %w", in.Member, err)
+	}
+	if cp.Status == "approved" {
+		if _, err := a.Store.SetProposalStatus(ctx, in.Proposal, store.ProposalApproved, store.StatusChange{
+			Signature: s.String(), At: cp.ChainTime, ETA: cp.Eta, Approvals: len(cp.Approvals),
+		}, origin); err != nil {
+			return SubmitResult{}, fmt.Errorf("index approval of %s: %w", in.Proposal, err)
+		}
+	}
+	return SubmitResult{Signature: s.String(), Proposal: cp}, nil
+}
+
+// ExecuteUpgrade executes an approved, due proposal unless it is already executed. When the new
+// ELF is larger than ProgramData, it extends ProgramData first (the loader's ExtendProgram,
+// paid by the guardian key), which the loader does not allow by CPI.
 func (a *Activities) ExecuteUpgrade(ctx context.Context, ref ProposalRef) (ExecuteResult, error) {
-	return ExecuteResult{}, errNotWired
+	addr, err := pubkey("proposal", ref.Proposal)
+	if err != nil {
+		return ExecuteResult{}, err
+	}
+	cp, err := a.chainProposal(ctx, ref)
+	if err != nil {
+		return ExecuteResult{}, err
+	}
+	if cp.Status == "executed" {
+		row, err := a.Store.GetProposal(ctx, ref.Proposal)
+		if err == nil && row.ExecuteSignature != "" {
+			return ExecuteResult{Signature: row.ExecuteSignature}, nil
+		}
+		return ExecuteResult{}, nil
+	}
+	if cp.Paused {
+		return ExecuteResult{}, temporal.NewNonRetryableApplicationError("system is paused", ErrTypePaused, nil)
+	}
+	p, err := a.Chain.GetProposal(ctx, addr)
+	if err != nil {
+		return ExecuteResult{}, fmt.Errorf("read proposal %s: %w", addr, err)
+	}
+	b, err := a.Chain.GetBuffer(ctx, p.Buffer)
+	if err != nil {
+		return ExecuteResult{}, fmt.Errorf("read buffer %s: %w", p.Buffer, err)
+	}
+	extended, err := a.Chain.ExtendProgramIfNeeded(ctx, a.Guardian, p.TargetProgram, len(loader.TrimTrailingZeros(b.ELF)))
+	if err != nil {
+		return ExecuteResult{}, classify("extend program data", err)
+	}
+	ix := governor.NewExecuteUpgradeInstructionFor(p, a.Guardian.PublicKey())
+	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.Guardian)
+	if err != nil {
+		// Another executor may have won the race: the chain says what happened.
+		if after, rerr := a.chainProposal(ctx, ref); rerr == nil && after.Status == "executed" {
+			return ExecuteResult{}, nil
+		}
+		return ExecuteResult{}, classify("execute upgrade", err)
+	}
+	now, _ := a.Chain.ChainTime(ctx)
+	if _, err := a.Store.SetProposalStatus(ctx, ref.Proposal, store.ProposalExecuted, store.StatusChange{
+		Signature: sig.String(), At: time.Unix(now, 0).UTC(), Approvals: len(cp.Approvals),
+	}, store.Origin{Actor: a.Guardian.PublicKey().String(), Source: store.SourceWorker}); err != nil {
+		return ExecuteResult{}, fmt.Errorf("index execution of %s: %w", ref.Proposal, err)
+	}
+	return ExecuteResult{Signature: sig.String(), Extended: extended > 0}, nil
 }
 
-// CancelOnChain cancels the proposal with the guardian key and records the rollback.
+// stageOf maps a workflow step to the rollback stage the audit schema names.
+func stageOf(step string) store.RollbackStage {
+	switch step {
+	case "verifying-buffer":
+		return store.StageVerify
+	case "proposing":
+		return store.StagePropose
+	case "collecting-approvals":
+		return store.StageApprovals
+	case "timelock", "paused":
+		return store.StageTimelock
+	case "executing":
+		return store.StageExecute
+	case "migrating":
+		return store.StageMigration
+	}
+	return store.StageApprovals
+}
+
+// CancelOnChain is the emergency stop's compensation: the guardian cancels the proposal on
+// chain (unless it already executed or was cancelled) and a rollback_events row records it.
 func (a *Activities) CancelOnChain(ctx context.Context, in CancelInput) (CancelResult, error) {
-	return CancelResult{}, errNotWired
+	addr, err := pubkey("proposal", in.Proposal)
+	if err != nil {
+		return CancelResult{}, err
+	}
+	ms, err := pubkey("multisig", in.Multisig)
+	if err != nil {
+		return CancelResult{}, err
+	}
+	cp, err := a.chainProposal(ctx, in.ProposalRef)
+	if err != nil {
+		return CancelResult{}, err
+	}
+	origin := store.Origin{Actor: a.Guardian.PublicKey().String(), Source: store.SourceWorker}
+	stage := stageOf(in.Stage)
+	res := CancelResult{}
+	switch {
+	case !cp.Exists:
+		res.AlreadyFinished = "never-proposed"
+	case cp.Status == "executed" || cp.Status == "cancelled":
+		res.AlreadyFinished = cp.Status
+	default:
+		ix := governor.NewCancelUpgradeInstruction(ms, addr, a.Guardian.PublicKey())
+		sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.Guardian)
+		if err != nil {
+			return CancelResult{}, classify("guardian cancel", err)
+		}
+		res.Signature = sig.String()
+		if _, err := a.Store.SetProposalStatus(ctx, in.Proposal, store.ProposalCancelled, store.StatusChange{
+			Signature: res.Signature, At: cp.ChainTime, Reason: in.Reason,
+		}, origin); err != nil {
+			return CancelResult{}, fmt.Errorf("index cancel of %s: %w", in.Proposal, err)
+		}
+	}
+	// A stop during migration is recorded by the migration workflow itself (FinishJob), with
+	// the account it stopped at.
+	if res.Signature != "" {
+		if _, err := a.Store.RecordRollback(ctx, store.RollbackEvent{
+			Proposal: in.Proposal, Stage: stage, Reason: in.Reason, CancelSignature: res.Signature,
+			WorkflowID: in.WorkflowID,
+		}, origin); err != nil {
+			return CancelResult{}, fmt.Errorf("record rollback of %s: %w", in.Proposal, err)
+		}
+	}
+	return res, nil
 }
 
 // MarkExpired records a proposal whose lifetime ended before it was approved.
 func (a *Activities) MarkExpired(ctx context.Context, ref ProposalRef) error {
-	return errNotWired
-}
-
-// ListAffectedAccounts records every account to migrate as pending and returns their count.
-func (a *Activities) ListAffectedAccounts(ctx context.Context, in ListAccountsInput) (int, error) {
-	return 0, errNotWired
-}
-
-// ChunkBounds returns the last account of each of up to Chunks ranges of pending accounts.
-func (a *Activities) ChunkBounds(ctx context.Context, in ChunkBoundsInput) ([]string, error) {
-	return nil, errNotWired
-}
-
-// MigrateChunk migrates the pending accounts of one range.
-func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (ChunkResult, error) {
-	return ChunkResult{}, errNotWired
-}
-
-// FinishJob records the end of a migration job.
-func (a *Activities) FinishJob(ctx context.Context, in FinishJobInput) error {
-	return errNotWired
+	if _, err := a.Store.SetProposalStatus(ctx, ref.Proposal, store.ProposalExpired, store.StatusChange{
+		Reason: "lifetime ended before the threshold was reached",
+	}, worker); err != nil {
+		return fmt.Errorf("mark %s expired: %w", ref.Proposal, err)
+	}
+	return nil
 }

@@ -1,0 +1,247 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/gagliardetto/solana-go"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/chain"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
+)
+
+// accountsPerInsert bounds one UpsertAccountMigrations call.
+const accountsPerInsert = 5000
+
+// ListAffectedAccounts records every account still at the old layout as pending and returns
+// the job's account count. Listing twice adds nothing: rows are keyed by (job, account).
+func (a *Activities) ListAffectedAccounts(ctx context.Context, in ListAccountsInput) (int, error) {
+	program, err := pubkey("target program", in.TargetProgram)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := a.Store.CreateMigrationJob(ctx, store.MigrationJob{
+		ID: in.JobID, Proposal: in.Proposal, TargetProgram: in.TargetProgram,
+	}, worker); err != nil {
+		return 0, fmt.Errorf("create migration job %s: %w", in.JobID, err)
+	}
+	filters := []chain.Memcmp{{Offset: uint64(in.Plan.VersionOffset), Bytes: []byte{in.Plan.FromVersion}}}
+	accounts, err := a.Chain.ListProgramAccounts(ctx, program, in.Plan.DataSize, filters...)
+	if err != nil {
+		return 0, fmt.Errorf("list accounts of %s: %w", program, err)
+	}
+	keys := make([]string, len(accounts))
+	for i, acc := range accounts {
+		keys[i] = acc.Pubkey.String()
+	}
+	for start := 0; start < len(keys); start += accountsPerInsert {
+		end := min(start+accountsPerInsert, len(keys))
+		if _, err := a.Store.UpsertAccountMigrations(ctx, in.JobID, keys[start:end], worker); err != nil {
+			return 0, fmt.Errorf("record accounts of job %s: %w", in.JobID, err)
+		}
+		activity.RecordHeartbeat(ctx, end)
+	}
+	if _, err := a.Store.UpdateJob(ctx, in.JobID, store.JobUpdate{Status: store.JobRunning}, worker); err != nil &&
+		!errors.Is(err, store.ErrInvalidTransition) {
+		return 0, fmt.Errorf("start job %s: %w", in.JobID, err)
+	}
+	p, err := a.Store.JobProgress(ctx, in.JobID)
+	if err != nil {
+		return 0, fmt.Errorf("count accounts of job %s: %w", in.JobID, err)
+	}
+	return p.Total, nil
+}
+
+// ChunkBounds returns the last account of each of up to Chunks ranges of Size pending
+// accounts after After, in address order.
+func (a *Activities) ChunkBounds(ctx context.Context, in ChunkBoundsInput) ([]string, error) {
+	rows, err := a.Store.ListAccountMigrations(ctx, in.JobID, store.AccountFilter{
+		Status: store.AccountPending, After: in.After, Limit: in.Chunks * in.Size,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("plan chunks of job %s: %w", in.JobID, err)
+	}
+	var bounds []string
+	for i := in.Size - 1; i < len(rows); i += in.Size {
+		bounds = append(bounds, rows[i].Account)
+	}
+	if n := len(rows); n > 0 && (len(bounds) == 0 || bounds[len(bounds)-1] != rows[n-1].Account) {
+		bounds = append(bounds, rows[n-1].Account)
+	}
+	return bounds, nil
+}
+
+// MigrateChunk migrates the pending accounts of (After, UpTo]: AccountsPerTx accounts per
+// migrate_account instruction, up to InFlight transactions at once. A transaction the program
+// refuses is split until the account it cannot migrate is found and marked failed; the others
+// go on. It reports the range's final counts, so a retried chunk counts earlier work too.
+func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (ChunkResult, error) {
+	multisig, err := pubkey("multisig", in.Multisig)
+	if err != nil {
+		return ChunkResult{}, err
+	}
+	proposal, err := pubkey("proposal", in.Proposal)
+	if err != nil {
+		return ChunkResult{}, err
+	}
+	program, err := pubkey("target program", in.TargetProgram)
+	if err != nil {
+		return ChunkResult{}, err
+	}
+	pending, err := a.rangeAccounts(ctx, in.JobID, store.AccountPending, in.After, in.UpTo)
+	if err != nil {
+		return ChunkResult{}, err
+	}
+	perTx := max(in.AccountsPerTx, 1)
+	var batches [][]string
+	for start := 0; start < len(pending); start += perTx {
+		batches = append(batches, pending[start:min(start+perTx, len(pending))])
+	}
+
+	var (
+		mu       sync.Mutex
+		firstErr error
+		txs      int
+		done     int
+	)
+	sem := make(chan struct{}, max(in.InFlight, 1))
+	var wg sync.WaitGroup
+	for _, batch := range batches {
+		if ctx.Err() != nil {
+			break
+		}
+		mu.Lock()
+		stop := firstErr != nil
+		mu.Unlock()
+		if stop {
+			break
+		}
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(batch []string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			n, err := a.migrateBatch(ctx, in.JobID, multisig, proposal, program, batch)
+			mu.Lock()
+			defer mu.Unlock()
+			txs += n
+			done += len(batch)
+			if err != nil && firstErr == nil {
+				firstErr = err
+			}
+			activity.RecordHeartbeat(ctx, done)
+		}(batch)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return ChunkResult{Transactions: txs}, firstErr
+	}
+	if err := ctx.Err(); err != nil {
+		return ChunkResult{Transactions: txs}, fmt.Errorf("migrate chunk: %w", err)
+	}
+	res := ChunkResult{Transactions: txs}
+	counts, err := a.rangeCounts(ctx, in.JobID, in.After, in.UpTo)
+	if err != nil {
+		return res, err
+	}
+	res.Migrated, res.Failed = counts[store.AccountMigrated]+counts[store.AccountSkipped], counts[store.AccountFailed]
+	return res, nil
+}
+
+// migrateBatch sends one migrate_account transaction for batch, splitting it on a program
+// error to isolate the accounts that cannot migrate. It returns the transactions sent.
+func (a *Activities) migrateBatch(ctx context.Context, job string, multisig, proposal, program solana.PublicKey, batch []string) (int, error) {
+	keys := make([]solana.PublicKey, len(batch))
+	for i, k := range batch {
+		keys[i] = solana.MustPublicKeyFromBase58(k)
+	}
+	ix := governor.NewMigrateAccountInstruction(multisig, proposal, program, a.Guardian.PublicKey(), keys)
+	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.Guardian)
+	if err == nil {
+		if _, err := a.Store.MarkAccountsMigrated(ctx, job, batch, sig.String(), worker); err != nil {
+			return 1, fmt.Errorf("record migrated accounts: %w", err)
+		}
+		return 1, nil
+	}
+	var pe *chain.ProgramError
+	if !errors.As(err, &pe) {
+		return 1, fmt.Errorf("send migrate transaction: %w", err)
+	}
+	if pe.Name == "SystemPaused" {
+		return 1, temporal.NewNonRetryableApplicationError("system is paused", ErrTypePaused, err)
+	}
+	if len(batch) == 1 {
+		if ferr := a.Store.MarkAccountFailed(ctx, job, batch[0], err.Error(), worker); ferr != nil {
+			return 1, fmt.Errorf("record failed account %s: %w", batch[0], ferr)
+		}
+		return 1, nil
+	}
+	half := len(batch) / 2
+	n1, err1 := a.migrateBatch(ctx, job, multisig, proposal, program, batch[:half])
+	n2, err2 := a.migrateBatch(ctx, job, multisig, proposal, program, batch[half:])
+	return 1 + n1 + n2, errors.Join(err1, err2)
+}
+
+func (a *Activities) rangeAccounts(ctx context.Context, job string, status store.AccountStatus, after, upTo string) ([]string, error) {
+	var out []string
+	for {
+		rows, err := a.Store.ListAccountMigrations(ctx, job, store.AccountFilter{Status: status, After: after, Limit: 10000})
+		if err != nil {
+			return nil, fmt.Errorf("list accounts of job %s after %s: %w", job, after, err)
+		}
+		for _, r := range rows {
+			if r.Account > upTo {
+				return out, nil
+			}
+			out = append(out, r.Account)
+		}
+		if len(rows) < 10000 {
+			return out, nil
+		}
+		after = rows[len(rows)-1].Account
+	}
+}
+
+func (a *Activities) rangeCounts(ctx context.Context, job, after, upTo string) (map[store.AccountStatus]int, error) {
+	counts := map[store.AccountStatus]int{}
+	for {
+		rows, err := a.Store.ListAccountMigrations(ctx, job, store.AccountFilter{After: after, Limit: 10000})
+		if err != nil {
+			return nil, fmt.Errorf("count accounts of job %s: %w", job, err)
+		}
+		for _, r := range rows {
+			if r.Account > upTo {
+				return counts, nil
+			}
+			counts[r.Status]++
+		}
+		if len(rows) < 10000 {
+			return counts, nil
+		}
+		after = rows[len(rows)-1].Account
+	}
+}
+
+// FinishJob records the end of a migration job; a cancelled one also gets a rollback row saying
+// where it stopped.
+func (a *Activities) FinishJob(ctx context.Context, in FinishJobInput) error {
+	if _, err := a.Store.UpdateJob(ctx, in.JobID, store.JobUpdate{
+		Status: store.JobStatus(in.Status), StoppedAt: in.StoppedAt, LastError: in.Error,
+	}, worker); err != nil && !errors.Is(err, store.ErrInvalidTransition) {
+		return fmt.Errorf("finish job %s as %s: %w", in.JobID, in.Status, err)
+	}
+	if in.Status == string(store.JobCancelled) {
+		if _, err := a.Store.RecordRollback(ctx, store.RollbackEvent{
+			Proposal: in.Proposal, Stage: store.StageMigration, WorkflowID: in.Workflow,
+			MigrationJobID: in.JobID, Reason: "migration cancelled (emergency stop) after " + in.StoppedAt,
+		}, worker); err != nil {
+			return fmt.Errorf("record stopped migration %s: %w", in.JobID, err)
+		}
+	}
+	return nil
+}

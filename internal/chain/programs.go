@@ -1,0 +1,76 @@
+package chain
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
+)
+
+// WriteBuffer creates a loader Buffer (the address of buffer, which signs its creation),
+// writes elf into it in transaction-sized chunks, and leaves authority as its authority.
+// It is what `solana program write-buffer` does; the demo and tests use it.
+func (c *Client) WriteBuffer(ctx context.Context, payer, authority, buffer *Keypair, elf []byte) error {
+	size := uint64(loader.BufferMetadataLen + len(elf))
+	lamports, err := c.MinimumBalanceForRentExemption(ctx, size)
+	if err != nil {
+		return fmt.Errorf("write buffer: %w", err)
+	}
+	create := loader.NewCreateBufferInstructions(payer.PublicKey(), buffer.PublicKey(), authority.PublicKey(), len(elf), lamports)
+	if _, err := c.Send(ctx, create, payer, buffer); err != nil {
+		return fmt.Errorf("write buffer %s: create: %w", buffer.PublicKey(), err)
+	}
+	for _, w := range loader.NewWriteInstructions(buffer.PublicKey(), authority.PublicKey(), elf, 0) {
+		if _, err := c.Send(ctx, []solana.Instruction{w}, payer, authority); err != nil {
+			return fmt.Errorf("write buffer %s: write at %d: %w", buffer.PublicKey(), w.Offset, err)
+		}
+	}
+	return nil
+}
+
+// DeployProgram deploys elf as a new upgradeable program at program's address with room
+// for maxDataLen ELF bytes (at least len(elf)); authority becomes its upgrade authority.
+// It writes a buffer first, like `solana program deploy`.
+func (c *Client) DeployProgram(ctx context.Context, payer, authority, program *Keypair, elf []byte, maxDataLen int) error {
+	if maxDataLen < len(elf) {
+		maxDataLen = len(elf)
+	}
+	buffer, err := NewKeypair()
+	if err != nil {
+		return fmt.Errorf("deploy program: %w", err)
+	}
+	if err := c.WriteBuffer(ctx, payer, authority, buffer, elf); err != nil {
+		return fmt.Errorf("deploy program %s: %w", program.PublicKey(), err)
+	}
+	lamports, err := c.MinimumBalanceForRentExemption(ctx, loader.ProgramAccountLen)
+	if err != nil {
+		return fmt.Errorf("deploy program: %w", err)
+	}
+	deploy := loader.NewDeployInstructions(payer.PublicKey(), program.PublicKey(), buffer.PublicKey(), authority.PublicKey(), uint64(maxDataLen), lamports)
+	if _, err := c.Send(ctx, deploy, payer, program, authority); err != nil {
+		return fmt.Errorf("deploy program %s: %w", program.PublicKey(), err)
+	}
+	return nil
+}
+
+// ExtendProgramIfNeeded grows program's ProgramData so it can hold an ELF of elfLen bytes,
+// paid by payer, and returns the bytes added (0 if it already fits). execute_upgrade refuses
+// an ELF larger than the ProgramData (ProgramDataTooSmall); ExtendProgram needs no authority
+// signature, so this works for a program governed by the PDA.
+func (c *Client) ExtendProgramIfNeeded(ctx context.Context, payer *Keypair, program solana.PublicKey, elfLen int) (uint32, error) {
+	pd, err := c.GetProgramData(ctx, program)
+	if err != nil {
+		return 0, fmt.Errorf("extend program: %w", err)
+	}
+	add := loader.ExtendBytesFor(loader.ProgramDataMetadataLen+len(pd.ELF), elfLen)
+	if add == 0 {
+		return 0, nil
+	}
+	ix := loader.NewExtendProgramInstruction(program, payer.PublicKey(), add)
+	if _, err := c.Send(ctx, []solana.Instruction{ix}, payer); err != nil {
+		return 0, fmt.Errorf("extend program %s by %d bytes: %w", program, add, err)
+	}
+	return add, nil
+}

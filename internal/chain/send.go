@@ -1,0 +1,199 @@
+package chain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+)
+
+// Send builds a transaction of ixs paid by signers[0], signs it with every signer, sends it
+// and waits until it reaches the client's commitment. When its blockhash is unknown to the
+// node or expires before the transaction lands, Send fetches a new one and signs again (up
+// to the client's re-sign bound): the old transaction can no longer land, so this never
+// executes twice. Transient RPC failures are retried. A failed transaction returns a
+// *ProgramError or *TransactionError; a node that stays unreachable a *NetworkError.
+// Instructions with a Validate method are validated first.
+func (c *Client) Send(ctx context.Context, ixs []solana.Instruction, signers ...*Keypair) (solana.Signature, error) {
+	if len(signers) == 0 {
+		return solana.Signature{}, errors.New("send: no signers (the first one pays the fee)")
+	}
+	for i, ix := range ixs {
+		if v, ok := ix.(interface{ Validate() error }); ok {
+			if err := v.Validate(); err != nil {
+				return solana.Signature{}, fmt.Errorf("send: instruction %d: %w", i, err)
+			}
+		}
+	}
+	for resign := 0; ; resign++ {
+		var bh *rpc.GetLatestBlockhashResult
+		err := c.call(ctx, "getLatestBlockhash", func(ctx context.Context) (err error) {
+			bh, err = c.rpc.GetLatestBlockhash(ctx, c.commitment)
+			return err
+		})
+		if err != nil {
+			return solana.Signature{}, fmt.Errorf("send: %w", err)
+		}
+		tx, err := solana.NewTransaction(ixs, bh.Value.Blockhash, solana.TransactionPayer(signers[0].PublicKey()))
+		if err != nil {
+			return solana.Signature{}, fmt.Errorf("send: build transaction: %w", err)
+		}
+		if _, err := tx.Sign(func(pub solana.PublicKey) *solana.PrivateKey {
+			for _, s := range signers {
+				if s.PublicKey().Equals(pub) {
+					return &s.key
+				}
+			}
+			return nil
+		}); err != nil {
+			return solana.Signature{}, fmt.Errorf("send: %w", err)
+		}
+		lastValid := bh.Value.LastValidBlockHeight
+		sig, err := c.submit(ctx, tx, func(ctx context.Context) (bool, error) {
+			var height uint64
+			err := c.call(ctx, "getBlockHeight", func(ctx context.Context) (err error) {
+				height, err = c.rpc.GetBlockHeight(ctx, c.commitment)
+				return err
+			})
+			return height > lastValid, err
+		})
+		if errors.Is(err, ErrBlockhashExpired) && resign < c.maxResigns {
+			c.log.Warn("chain: blockhash expired before the transaction landed; signing again", "signature", sig, "resign", resign+1)
+			continue
+		}
+		return sig, err
+	}
+}
+
+// SendSigned sends a transaction others signed (a member's approval) and waits for the
+// client's commitment. It cannot sign again: when the blockhash expires first it returns
+// ErrBlockhashExpired, and the signers must sign a new one.
+func (c *Client) SendSigned(ctx context.Context, tx *solana.Transaction) (solana.Signature, error) {
+	if len(tx.Signatures) == 0 {
+		return solana.Signature{}, errors.New("send signed: transaction has no signatures")
+	}
+	if err := tx.VerifySignatures(); err != nil {
+		return solana.Signature{}, fmt.Errorf("send signed: %w", err)
+	}
+	blockhash := tx.Message.RecentBlockhash
+	return c.submit(ctx, tx, func(ctx context.Context) (bool, error) {
+		var valid *rpc.IsValidBlockhashResult
+		err := c.call(ctx, "isBlockhashValid", func(ctx context.Context) (err error) {
+			valid, err = c.rpc.IsBlockhashValid(ctx, blockhash, c.commitment)
+			return err
+		})
+		return err == nil && !valid.Value, err
+	})
+}
+
+// submit sends tx with preflight and polls its status until it reaches the commitment,
+// fails, or expired reports that its blockhash can no longer land.
+func (c *Client) submit(ctx context.Context, tx *solana.Transaction, expired func(context.Context) (bool, error)) (solana.Signature, error) {
+	sig := tx.Signatures[0]
+	err := c.call(ctx, "sendTransaction", func(ctx context.Context) error {
+		// Resending the same signed bytes after a transient failure is safe: one signature
+		// lands at most once.
+		_, err := c.rpc.SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{PreflightCommitment: c.commitment})
+		return err
+	})
+	if err != nil {
+		pf, ok := asPreflightFailure(err)
+		if !ok {
+			return sig, fmt.Errorf("send transaction %s: %w", sig, err)
+		}
+		switch txErrKind(pf.Err) {
+		case "BlockhashNotFound":
+			return sig, fmt.Errorf("send transaction %s: %w", sig, ErrBlockhashExpired)
+		case "AlreadyProcessed":
+			// An earlier attempt landed (a retried send whose first answer was lost).
+		default:
+			return sig, transactionFailure(pf.Err, pf.Logs, tx, solana.Signature{})
+		}
+	}
+	if err := c.confirm(ctx, sig, tx, expired); err != nil {
+		return sig, err
+	}
+	return sig, nil
+}
+
+// confirm polls the signature status with a growing interval, re-broadcasting tx (when
+// given) now and then, until it is confirmed, failed, or expired reports it can no longer
+// land (ErrBlockhashExpired).
+func (c *Client) confirm(ctx context.Context, sig solana.Signature, tx *solana.Transaction, expired func(context.Context) (bool, error)) error {
+	wait := c.pollInterval
+	lastSent := time.Now()
+	for {
+		// Read expiry before the status: a transaction that landed in time is then visible.
+		gone, err := expired(ctx)
+		if err != nil {
+			return fmt.Errorf("confirm %s: %w", sig, err)
+		}
+		st, err := c.signatureStatus(ctx, sig)
+		if err != nil {
+			return fmt.Errorf("confirm %s: %w", sig, err)
+		}
+		if st != nil {
+			if raw := jsonOf(st.Err); raw != nil {
+				return transactionFailure(raw, c.failedLogs(ctx, sig), tx, sig)
+			}
+			if reached(st.ConfirmationStatus, c.commitment) {
+				return nil
+			}
+		} else if gone {
+			return fmt.Errorf("confirm %s: %w", sig, ErrBlockhashExpired)
+		}
+		if tx != nil && time.Since(lastSent) >= c.rebroadcastEvery {
+			lastSent = time.Now()
+			if _, err := c.rpc.SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{SkipPreflight: true}); err != nil {
+				c.log.Debug("chain: rebroadcast failed", "signature", sig, "err", err)
+			}
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return fmt.Errorf("confirm %s: %w", sig, err)
+		}
+		wait = min(wait*3/2, c.maxPoll)
+	}
+}
+
+func (c *Client) signatureStatus(ctx context.Context, sig solana.Signature) (*rpc.SignatureStatusesResult, error) {
+	var out *rpc.GetSignatureStatusesResult
+	err := c.call(ctx, "getSignatureStatuses", func(ctx context.Context) (err error) {
+		out, err = c.rpc.GetSignatureStatuses(ctx, false, sig)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil || len(out.Value) == 0 {
+		return nil, nil
+	}
+	return out.Value[0], nil
+}
+
+// failedLogs fetches the logs of a transaction that landed and failed; the status carries
+// none. The transaction may not be readable yet at the client's commitment, so it tries a
+// few times and settles for no logs.
+func (c *Client) failedLogs(ctx context.Context, sig solana.Signature) []string {
+	for attempt := 0; attempt < 5; attempt++ {
+		res, err := c.getTransaction(ctx, sig)
+		if err == nil && res.Meta != nil {
+			return res.Meta.LogMessages
+		}
+		if sleep(ctx, c.pollInterval) != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+func reached(got rpc.ConfirmationStatusType, want rpc.CommitmentType) bool {
+	rank := map[string]int{"processed": 1, "confirmed": 2, "finalized": 3}
+	w := rank[string(want)]
+	if w == 0 {
+		w = rank["confirmed"]
+	}
+	return rank[string(got)] >= w
+}

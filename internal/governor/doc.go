@@ -1,0 +1,50 @@
+// Package governor is the upgrade-governor Anchor program seen from Go: one file per
+// instruction (typed builder, Validate, decoder), its accounts, events, errors and PDAs.
+package governor
+
+import (
+	"crypto/sha256"
+
+	"github.com/gagliardetto/solana-go"
+)
+
+// ProgramID is the address the program declares (declare_id! in lib.rs).
+var ProgramID = solana.MustPublicKeyFromBase58("EBDwN1RPWW1HKkDSi6AqSowU9U4h44d249oPVkZT15c5")
+
+// Limits the program enforces (state.rs); builders do not check them, the program does.
+const (
+	MaxMembers          = 16
+	MinTimelockSeconds  = 3600
+	MaxDescriptionLen   = 256
+	MaxMigrationDataLen = 64
+	MaxMigrateAccounts  = 32
+)
+
+// EventIxTag prefixes the data of the self-CPI that Anchor's emit_cpi! makes: the event's own
+// discriminator and its Borsh bytes follow (anchor_lang::event::EVENT_IX_TAG, little-endian).
+var EventIxTag = [8]byte{0xe4, 0x45, 0xa5, 0x2e, 0x51, 0xcb, 0x9a, 0x1d}
+
+// Discriminator is the 8-byte prefix Anchor puts on instruction data, account data and events.
+type Discriminator [8]byte
+
+func anchorDiscriminator(namespace, name string) Discriminator {
+	sum := sha256.Sum256([]byte(namespace + ":" + name))
+	var d Discriminator
+	copy(d[:], sum[:8])
+	return d
+}
+
+// InstructionDiscriminator is sha256("global:<snake_name>")[:8].
+func InstructionDiscriminator(snakeName string) Discriminator {
+	return anchorDiscriminator("global", snakeName)
+}
+
+// AccountDiscriminator is sha256("account:<StructName>")[:8].
+func AccountDiscriminator(structName string) Discriminator {
+	return anchorDiscriminator("account", structName)
+}
+
+// EventDiscriminator is sha256("event:<EventName>")[:8].
+func EventDiscriminator(eventName string) Discriminator {
+	return anchorDiscriminator("event", eventName)
+}

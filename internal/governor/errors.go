@@ -1,0 +1,129 @@
+package governor
+
+import "fmt"
+
+// Error is a program error: one of GovernorError's rules (codes from 6000, in the order of
+// errors.rs) or one of Anchor's own (below 6000). Program errors are deterministic: sending
+// the same transaction again fails the same way.
+type Error struct {
+	Code uint32
+	Name string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("program error %d %s: %s", e.Code, e.Name, e.Msg)
+}
+
+// Is matches errors by code, so errors.Is(err, governor.ErrTimelockNotPassed) holds for any
+// error that wraps the same code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code == e.Code
+}
+
+// ErrorCodeOffset is where GovernorError's codes start (anchor_lang ERROR_CODE_OFFSET).
+const ErrorCodeOffset = 6000
+
+// GovernorError's variants, in declaration order (code = 6000 + index).
+var (
+	ErrNoMembers                   = &Error{Code: 6000, Name: "NoMembers", Msg: "A multisig needs at least one member"}
+	ErrTooManyMembers              = &Error{Code: 6001, Name: "TooManyMembers", Msg: "Too many members"}
+	ErrDuplicateMember             = &Error{Code: 6002, Name: "DuplicateMember", Msg: "A member is listed twice"}
+	ErrInvalidThreshold            = &Error{Code: 6003, Name: "InvalidThreshold", Msg: "Threshold must be between 1 and the number of members"}
+	ErrTimelockTooShort            = &Error{Code: 6004, Name: "TimelockTooShort", Msg: "Timelock is shorter than the minimum"}
+	ErrInvalidProposalLifetime     = &Error{Code: 6005, Name: "InvalidProposalLifetime", Msg: "Proposal lifetime must be positive"}
+	ErrNotAMember                  = &Error{Code: 6006, Name: "NotAMember", Msg: "Signer is not a member of the multisig"}
+	ErrNotMemberOrGuardian         = &Error{Code: 6007, Name: "NotMemberOrGuardian", Msg: "Signer is neither a member nor the guardian"}
+	ErrAlreadyApproved             = &Error{Code: 6008, Name: "AlreadyApproved", Msg: "Member has already approved this proposal"}
+	ErrProposalNotActive           = &Error{Code: 6009, Name: "ProposalNotActive", Msg: "Proposal is not active"}
+	ErrProposalExpired             = &Error{Code: 6010, Name: "ProposalExpired", Msg: "Proposal has expired"}
+	ErrProposalNotApproved         = &Error{Code: 6011, Name: "ProposalNotApproved", Msg: "Proposal is not approved"}
+	ErrTimelockNotPassed           = &Error{Code: 6012, Name: "TimelockNotPassed", Msg: "Timelock has not passed"}
+	ErrSystemPaused                = &Error{Code: 6013, Name: "SystemPaused", Msg: "System is paused"}
+	ErrSystemNotPaused             = &Error{Code: 6014, Name: "SystemNotPaused", Msg: "System is not paused"}
+	ErrAlreadyExecuted             = &Error{Code: 6015, Name: "AlreadyExecuted", Msg: "Proposal was already executed"}
+	ErrAlreadyCancelled            = &Error{Code: 6016, Name: "AlreadyCancelled", Msg: "Proposal was already cancelled"}
+	ErrNotUpgradeableProgram       = &Error{Code: 6017, Name: "NotUpgradeableProgram", Msg: "Account is not an upgradeable program"}
+	ErrWrongProgramData            = &Error{Code: 6018, Name: "WrongProgramData", Msg: "ProgramData account does not belong to the target program"}
+	ErrProgramNotGoverned          = &Error{Code: 6019, Name: "ProgramNotGoverned", Msg: "The target program's upgrade authority is not the governor's authority PDA"}
+	ErrNotABuffer                  = &Error{Code: 6020, Name: "NotABuffer", Msg: "Account is not a loader buffer"}
+	ErrBufferAuthorityMismatch     = &Error{Code: 6021, Name: "BufferAuthorityMismatch", Msg: "The buffer's authority is not the governor's authority PDA"}
+	ErrBufferHashMismatch          = &Error{Code: 6022, Name: "BufferHashMismatch", Msg: "The buffer's ELF hash does not match the proposal"}
+	ErrEmptyBuffer                 = &Error{Code: 6023, Name: "EmptyBuffer", Msg: "The buffer is empty"}
+	ErrProgramChangedSinceProposal = &Error{Code: 6024, Name: "ProgramChangedSinceProposal", Msg: "The target program was upgraded after this proposal was made"}
+	ErrProgramDataTooSmall         = &Error{Code: 6025, Name: "ProgramDataTooSmall", Msg: "ProgramData is smaller than the new ELF: extend the program first"}
+	ErrDescriptionTooLong          = &Error{Code: 6026, Name: "DescriptionTooLong", Msg: "Description is too long"}
+	ErrMigrationDataTooLong        = &Error{Code: 6027, Name: "MigrationDataTooLong", Msg: "Migration instruction data is too long"}
+	ErrNoMigrationDeclared         = &Error{Code: 6028, Name: "NoMigrationDeclared", Msg: "This proposal declares no migration"}
+	ErrMigrationBeforeExecution    = &Error{Code: 6029, Name: "MigrationBeforeExecution", Msg: "Migrations run only after the proposal executed"}
+	ErrNothingToMigrate            = &Error{Code: 6030, Name: "NothingToMigrate", Msg: "No accounts to migrate"}
+	ErrTooManyAccounts             = &Error{Code: 6031, Name: "TooManyAccounts", Msg: "Too many accounts in one migration instruction"}
+	ErrAccountNotOwnedByTarget     = &Error{Code: 6032, Name: "AccountNotOwnedByTarget", Msg: "Account to migrate is not owned by the target program"}
+	ErrNotEnoughSignatures         = &Error{Code: 6033, Name: "NotEnoughSignatures", Msg: "Not enough distinct member signatures to resume"}
+	ErrWrongTargetProgram          = &Error{Code: 6034, Name: "WrongTargetProgram", Msg: "Wrong program account"}
+	ErrWrongBuffer                 = &Error{Code: 6035, Name: "WrongBuffer", Msg: "Wrong buffer account"}
+	ErrWrongSpill                  = &Error{Code: 6036, Name: "WrongSpill", Msg: "Wrong spill account: the buffer's lamports return to the proposer"}
+	ErrOverflow                    = &Error{Code: 6037, Name: "Overflow", Msg: "Arithmetic overflow"}
+)
+
+// governorErrors lists GovernorError's variants by index.
+var governorErrors = []*Error{
+	ErrNoMembers,
+	ErrTooManyMembers,
+	ErrDuplicateMember,
+	ErrInvalidThreshold,
+	ErrTimelockTooShort,
+	ErrInvalidProposalLifetime,
+	ErrNotAMember,
+	ErrNotMemberOrGuardian,
+	ErrAlreadyApproved,
+	ErrProposalNotActive,
+	ErrProposalExpired,
+	ErrProposalNotApproved,
+	ErrTimelockNotPassed,
+	ErrSystemPaused,
+	ErrSystemNotPaused,
+	ErrAlreadyExecuted,
+	ErrAlreadyCancelled,
+	ErrNotUpgradeableProgram,
+	ErrWrongProgramData,
+	ErrProgramNotGoverned,
+	ErrNotABuffer,
+	ErrBufferAuthorityMismatch,
+	ErrBufferHashMismatch,
+	ErrEmptyBuffer,
+	ErrProgramChangedSinceProposal,
+	ErrProgramDataTooSmall,
+	ErrDescriptionTooLong,
+	ErrMigrationDataTooLong,
+	ErrNoMigrationDeclared,
+	ErrMigrationBeforeExecution,
+	ErrNothingToMigrate,
+	ErrTooManyAccounts,
+	ErrAccountNotOwnedByTarget,
+	ErrNotEnoughSignatures,
+	ErrWrongTargetProgram,
+	ErrWrongBuffer,
+	ErrWrongSpill,
+	ErrOverflow,
+}
+
+var errorsByCode = func() map[uint32]*Error {
+	m := make(map[uint32]*Error, len(governorErrors)+len(anchorErrors))
+	for _, e := range anchorErrors {
+		m[e.Code] = e
+	}
+	for _, e := range governorErrors {
+		m[e.Code] = e
+	}
+	return m
+}()
+
+// ErrorFromCode maps a custom program error code (InstructionError::Custom) of the governor
+// to its error: a GovernorError rule or an Anchor framework error. ok is false for a code
+// neither defines.
+func ErrorFromCode(code uint32) (e *Error, ok bool) {
+	e, ok = errorsByCode[code]
+	return e, ok
+}
