@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/gagliardetto/solana-go"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/fx"
@@ -13,14 +14,15 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/activities"
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/config"
+	"github.com/upgrade-governor/upgrade-governor/internal/indexer"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
 
 // Module wires the worker: the guardian key, the activities, the Temporal worker.
 var Module = fx.Module("worker",
-	fx.Provide(loadGuardian, newActivities, newWorker),
-	fx.Invoke(migrateSchema, func(worker.Worker) {}),
+	fx.Provide(loadGuardian, newActivities, newWorker, newIndexer),
+	fx.Invoke(migrateSchema, func(worker.Worker) {}, runIndexer),
 )
 
 func loadGuardian(cfg config.Config) (*chain.Keypair, error) {
@@ -59,4 +61,40 @@ func newWorker(lc fx.Lifecycle, c client.Client, cfg config.Config, a *activitie
 		OnStop: func(context.Context) error { w.Stop(); return nil },
 	})
 	return w
+}
+
+func newIndexer(cfg config.Config, c *chain.Client, s *store.Store, tc client.Client, l *slog.Logger) (*indexer.Indexer, error) {
+	program, err := solana.PublicKeyFromBase58(cfg.ProgramID)
+	if err != nil {
+		return nil, fmt.Errorf("program id: %w", err)
+	}
+	return &indexer.Indexer{
+		Chain: c, Store: s, Program: program, Log: l.With("component", "indexer"),
+		// A member who approved straight through RPC: the workflow re-reads the chain.
+		Notify: func(ctx context.Context, proposal string) error {
+			return tc.SignalWorkflow(ctx, workflows.ProposalWorkflowID(proposal), "", workflows.SignalApprovalObserved, nil)
+		},
+	}, nil
+}
+
+// indexInterval is how often the indexer asks the node for new transactions of the program.
+const indexInterval = 2 * time.Second
+
+func runIndexer(lc fx.Lifecycle, ix *indexer.Indexer) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() { defer close(done); ix.Run(ctx, indexInterval) }()
+			return nil
+		},
+		OnStop: func(stopCtx context.Context) error {
+			cancel()
+			select {
+			case <-done:
+			case <-stopCtx.Done():
+			}
+			return nil
+		},
+	})
 }

@@ -1,0 +1,248 @@
+// Package indexer stores the governance program's events in the audit trail and the proposal
+// index, so actions taken outside the API (a member sending straight to RPC with the CLI) are
+// audited too, and tells the affected workflows that the chain changed.
+package indexer
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/chain"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
+)
+
+// Stream names the cursor of the event stream in indexer_cursor.
+const Stream = "events"
+
+// Notifier tells a proposal's workflow that its on-chain state changed. The worker passes a
+// Temporal signal; a nil Notifier only indexes.
+type Notifier func(ctx context.Context, proposal string) error
+
+// Indexer reads the program's transactions, newest first from RPC, and applies them oldest
+// first. Applying an event twice changes nothing (rows are keyed by signature and action).
+type Indexer struct {
+	Chain   *chain.Client
+	Store   *store.Store
+	Program solana.PublicKey
+	Notify  Notifier
+	Log     *slog.Logger
+	// PageSize bounds one getSignaturesForAddress call.
+	PageSize int
+}
+
+var origin = store.Origin{Actor: "indexer", Source: store.SourceIndexer}
+
+// Run polls every interval until ctx ends.
+func (ix *Indexer) Run(ctx context.Context, interval time.Duration) {
+	for {
+		if n, err := ix.Poll(ctx); err != nil && ctx.Err() == nil {
+			ix.Log.Warn("indexer poll failed; retrying", "error", err)
+		} else if n > 0 {
+			ix.Log.Info("indexed transactions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval):
+		}
+	}
+}
+
+// Poll indexes every transaction since the stored cursor and returns how many it applied.
+func (ix *Indexer) Poll(ctx context.Context) (int, error) {
+	cur, err := ix.Store.GetCursor(ctx, ix.Program.String(), Stream)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return 0, fmt.Errorf("indexer: %w", err)
+	}
+	var until solana.Signature
+	if cur.LastSignature != "" {
+		if until, err = solana.SignatureFromBase58(cur.LastSignature); err != nil {
+			return 0, fmt.Errorf("indexer: stored cursor %q: %w", cur.LastSignature, err)
+		}
+	}
+	limit := ix.PageSize
+	if limit <= 0 {
+		limit = 1000
+	}
+	// Walk back from the newest signature to the cursor, page by page.
+	var pending []*rpc.TransactionSignature
+	var before solana.Signature
+	for {
+		opts := &rpc.GetSignaturesForAddressOpts{Limit: &limit, Until: until, Before: before, Commitment: rpc.CommitmentConfirmed}
+		page, err := ix.Chain.RPC().GetSignaturesForAddressWithOpts(ctx, ix.Program, opts)
+		if err != nil {
+			return 0, fmt.Errorf("indexer: signatures of %s: %w", ix.Program, err)
+		}
+		pending = append(pending, page...)
+		if len(page) < limit {
+			break
+		}
+		before = page[len(page)-1].Signature
+	}
+	applied := 0
+	for i := len(pending) - 1; i >= 0; i-- {
+		s := pending[i]
+		if s.Err == nil {
+			evs, err := ix.Chain.GetTransactionEvents(ctx, s.Signature)
+			if err != nil {
+				return applied, fmt.Errorf("indexer: %w", err)
+			}
+			if err := ix.apply(ctx, evs); err != nil {
+				return applied, err
+			}
+		}
+		if _, err := ix.Store.SaveCursor(ctx, store.Cursor{
+			Program: ix.Program.String(), Stream: Stream, LastSignature: s.Signature.String(), LastSlot: s.Slot,
+		}); err != nil {
+			return applied, fmt.Errorf("indexer: %w", err)
+		}
+		applied++
+	}
+	return applied, nil
+}
+
+func (ix *Indexer) apply(ctx context.Context, evs *chain.TransactionEvents) error {
+	at := evs.BlockTime
+	sig := evs.Signature.String()
+	touched := map[string]bool{}
+	for _, e := range evs.Events {
+		entry := store.AuditEntry{
+			At: at, Action: "chain." + e.EventName(), Signature: sig, Slot: evs.Slot,
+			Source: store.SourceIndexer, Details: map[string]any{"event": e.Event},
+		}
+		var err error
+		switch ev := e.Event.(type) {
+		case *governor.MultisigInitialized:
+			entry.Actor = ev.Multisig.String()
+		case *governor.UpgradeProposed:
+			entry.Actor, entry.Proposal = ev.Proposer.String(), ev.Proposal.String()
+			err = ix.proposed(ctx, ev)
+		case *governor.UpgradeApproved:
+			entry.Actor, entry.Proposal = ev.Member.String(), ev.Proposal.String()
+			err = ix.approved(ctx, ev, sig, evs.Slot, at)
+		case *governor.UpgradeExecuted:
+			entry.Actor, entry.Proposal = ev.Executor.String(), ev.Proposal.String()
+			_, err = ix.Store.SetProposalStatus(ctx, ev.Proposal.String(), store.ProposalExecuted,
+				store.StatusChange{Signature: sig, Slot: evs.Slot, At: time.Unix(ev.ExecutedAt, 0).UTC()}, origin)
+		case *governor.UpgradeCancelled:
+			entry.Actor, entry.Proposal = ev.CancelledBy.String(), ev.Proposal.String()
+			_, err = ix.Store.SetProposalStatus(ctx, ev.Proposal.String(), store.ProposalCancelled,
+				store.StatusChange{Signature: sig, Slot: evs.Slot, At: time.Unix(ev.CancelledAt, 0).UTC(),
+					Reason: "cancelled on chain"}, origin)
+		case *governor.AccountsMigrated:
+			entry.Actor, entry.Proposal = "migration", ev.Proposal.String()
+			entry.Details = map[string]any{"accounts": len(ev.Accounts), "target_program": ev.TargetProgram.String()}
+		case *governor.SystemPaused:
+			entry.Actor = ev.PausedBy.String()
+		case *governor.SystemResumed:
+			entry.Actor = ev.Multisig.String()
+		}
+		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalidTransition) {
+			return fmt.Errorf("indexer: apply %s of %s: %w", e.EventName(), sig, err)
+		}
+		if _, err := ix.Store.AppendAudit(ctx, entry); err != nil {
+			return fmt.Errorf("indexer: %w", err)
+		}
+		if entry.Proposal != "" {
+			touched[entry.Proposal] = true
+		}
+	}
+	if ix.Notify != nil {
+		for p := range touched {
+			if err := ix.Notify(ctx, p); err != nil {
+				ix.Log.Debug("no workflow to notify", "proposal", p, "error", err)
+			}
+		}
+	}
+	return nil
+}
+
+// proposed indexes a proposal created outside the API (a proposal made through the API is
+// already there; the upsert then changes nothing).
+func (ix *Indexer) proposed(ctx context.Context, ev *governor.UpgradeProposed) error {
+	ms, err := ix.Chain.GetMultisig(ctx, ev.Multisig)
+	if err != nil {
+		return fmt.Errorf("read multisig %s: %w", ev.Multisig, err)
+	}
+	row := store.Proposal{
+		Address: ev.Proposal.String(), Multisig: ev.Multisig.String(), Index: ev.Index,
+		TargetProgram: ev.TargetProgram.String(), Buffer: ev.Buffer.String(),
+		BufferHash: hex.EncodeToString(ev.BufferHash[:]), Proposer: ev.Proposer.String(),
+		Status: store.ProposalActive, Threshold: int(ms.Threshold),
+	}
+	if ev.MigrationTargetVersion != nil {
+		v := int(*ev.MigrationTargetVersion)
+		row.MigrationTargetVersion = &v
+	}
+	_, err = ix.Store.UpsertProposal(ctx, row, origin)
+	return err
+}
+
+func (ix *Indexer) approved(ctx context.Context, ev *governor.UpgradeApproved, sig string, slot uint64, at time.Time) error {
+	if _, err := ix.Store.RecordApproval(ctx, store.Approval{
+		Proposal: ev.Proposal.String(), Member: ev.Member.String(), Signature: sig, Slot: slot,
+		ApprovedAt: at, Approvals: int(ev.Approvals),
+	}, store.Origin{Actor: ev.Member.String(), Source: store.SourceIndexer}); err != nil {
+		return err
+	}
+	if ev.Eta == nil {
+		return nil
+	}
+	_, err := ix.Store.SetProposalStatus(ctx, ev.Proposal.String(), store.ProposalApproved, store.StatusChange{
+		Signature: sig, Slot: slot, At: at, ETA: time.Unix(*ev.Eta, 0).UTC(), Approvals: int(ev.Approvals),
+	}, origin)
+	return err
+}
+
+// Mismatch is one difference between the chain and the index.
+type Mismatch struct {
+	Proposal string
+	Field    string
+	Chain    string
+	Index    string
+}
+
+// Reconcile compares every proposal of multisig on chain with its index row: the audit trail
+// and the chain agree when it returns no mismatch.
+func (ix *Indexer) Reconcile(ctx context.Context, multisig solana.PublicKey) ([]Mismatch, error) {
+	onChain, err := ix.Chain.ListProposals(ctx, multisig)
+	if err != nil {
+		return nil, fmt.Errorf("reconcile: %w", err)
+	}
+	var out []Mismatch
+	for _, pa := range onChain {
+		addr := pa.Address.String()
+		row, err := ix.Store.GetProposal(ctx, addr)
+		if errors.Is(err, store.ErrNotFound) {
+			out = append(out, Mismatch{Proposal: addr, Field: "row", Chain: "present", Index: "missing"})
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reconcile %s: %w", addr, err)
+		}
+		chainStatus := map[governor.ProposalStatus]store.ProposalStatus{
+			governor.ProposalActive: store.ProposalActive, governor.ProposalApproved: store.ProposalApproved,
+			governor.ProposalExecuted: store.ProposalExecuted, governor.ProposalCancelled: store.ProposalCancelled,
+		}[pa.Proposal.Status]
+		// An Active proposal past its lifetime is "expired" in the index and Active on chain.
+		if row.Status != chainStatus && !(row.Status == store.ProposalExpired && chainStatus == store.ProposalActive) {
+			out = append(out, Mismatch{Proposal: addr, Field: "status", Chain: string(chainStatus), Index: string(row.Status)})
+		}
+		if row.Approvals != len(pa.Proposal.Approvals) {
+			out = append(out, Mismatch{Proposal: addr, Field: "approvals",
+				Chain: fmt.Sprint(len(pa.Proposal.Approvals)), Index: fmt.Sprint(row.Approvals)})
+		}
+		if h := hex.EncodeToString(pa.Proposal.BufferHash[:]); row.BufferHash != h {
+			out = append(out, Mismatch{Proposal: addr, Field: "buffer_hash", Chain: h, Index: row.BufferHash})
+		}
+	}
+	return out, nil
+}
