@@ -18,7 +18,11 @@ all: build
 
 ## build: the Go binaries and the local chain
 build: localnet
-	go build -o bin/ ./cmd/... ./worker/... ./apiserver/...
+	go build -o bin/ ./worker ./apiserver ./cmd/...
+
+## demo: the whole system on embedded defaults, driving a real upgrade (DEMO_EXIT=1 to stop at the end)
+demo: build temporal
+	bin/demo
 
 ## localnet: the JSON-RPC test chain (surfpool-core + the natively compiled governance program)
 localnet:

@@ -1,0 +1,109 @@
+// Package member builds and signs the governance transactions a member sends: what the CLI and
+// a wallet do on the member's machine. The key never leaves it; only the signed transaction
+// goes to the API server or to RPC.
+package member
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/chain"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+)
+
+// Signed is a signed transaction ready to send.
+type Signed struct {
+	Tx *solana.Transaction
+	// Proposal is the proposal the transaction creates or acts on, if any.
+	Proposal solana.PublicKey
+}
+
+// Base64 is the wire form the API takes.
+func (s Signed) Base64() (string, error) {
+	return s.Tx.ToBase64()
+}
+
+// Sign builds a transaction of ixs with a fresh blockhash, paid by signers[0].
+func Sign(ctx context.Context, c *chain.Client, ixs []solana.Instruction, signers ...*chain.Keypair) (*solana.Transaction, error) {
+	if len(signers) == 0 {
+		return nil, fmt.Errorf("sign: no signer")
+	}
+	for i, ix := range ixs {
+		if v, ok := ix.(interface{ Validate() error }); ok {
+			if err := v.Validate(); err != nil {
+				return nil, fmt.Errorf("sign: instruction %d: %w", i, err)
+			}
+		}
+	}
+	bh, err := c.RPC().GetLatestBlockhash(ctx, rpc.CommitmentConfirmed)
+	if err != nil {
+		return nil, fmt.Errorf("sign: latest blockhash: %w", err)
+	}
+	tx, err := solana.NewTransaction(ixs, bh.Value.Blockhash, solana.TransactionPayer(signers[0].PublicKey()))
+	if err != nil {
+		return nil, fmt.Errorf("sign: build transaction: %w", err)
+	}
+	if err := chain.SignTransaction(tx, signers...); err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	return tx, nil
+}
+
+// Propose signs propose_upgrade for the multisig's next proposal index.
+func Propose(ctx context.Context, c *chain.Client, multisig solana.PublicKey, proposer *chain.Keypair,
+	program, buffer solana.PublicKey, hash [32]byte, description string, migration *governor.MigrationPlan) (Signed, error) {
+	ms, err := c.GetMultisig(ctx, multisig)
+	if err != nil {
+		return Signed{}, fmt.Errorf("propose: %w", err)
+	}
+	ix := governor.NewProposeUpgradeInstruction(multisig, ms.ProposalIndex+1, proposer.PublicKey(), proposer.PublicKey(),
+		program, buffer, governor.ProposeUpgradeArgs{BufferHash: hash, Description: description, Migration: migration})
+	tx, err := Sign(ctx, c, []solana.Instruction{ix}, proposer)
+	if err != nil {
+		return Signed{}, fmt.Errorf("propose: %w", err)
+	}
+	return Signed{Tx: tx, Proposal: ix.Proposal}, nil
+}
+
+// Approve signs approve_upgrade.
+func Approve(ctx context.Context, c *chain.Client, multisig, proposal solana.PublicKey, m *chain.Keypair) (Signed, error) {
+	tx, err := Sign(ctx, c, []solana.Instruction{governor.NewApproveUpgradeInstruction(multisig, proposal, m.PublicKey())}, m)
+	if err != nil {
+		return Signed{}, fmt.Errorf("approve: %w", err)
+	}
+	return Signed{Tx: tx, Proposal: proposal}, nil
+}
+
+// Cancel signs cancel_upgrade (a member or the guardian).
+func Cancel(ctx context.Context, c *chain.Client, multisig, proposal solana.PublicKey, m *chain.Keypair) (Signed, error) {
+	tx, err := Sign(ctx, c, []solana.Instruction{governor.NewCancelUpgradeInstruction(multisig, proposal, m.PublicKey())}, m)
+	if err != nil {
+		return Signed{}, fmt.Errorf("cancel: %w", err)
+	}
+	return Signed{Tx: tx, Proposal: proposal}, nil
+}
+
+// Pause signs pause_system (a member or the guardian).
+func Pause(ctx context.Context, c *chain.Client, multisig solana.PublicKey, m *chain.Keypair) (Signed, error) {
+	tx, err := Sign(ctx, c, []solana.Instruction{governor.NewPauseSystemInstruction(multisig, m.PublicKey())}, m)
+	if err != nil {
+		return Signed{}, fmt.Errorf("pause: %w", err)
+	}
+	return Signed{Tx: tx}, nil
+}
+
+// Resume signs resume_system with every given member; the first pays.
+func Resume(ctx context.Context, c *chain.Client, multisig solana.PublicKey, members ...*chain.Keypair) (Signed, error) {
+	keys := make([]solana.PublicKey, len(members))
+	for i, m := range members {
+		keys[i] = m.PublicKey()
+	}
+	tx, err := Sign(ctx, c, []solana.Instruction{governor.NewResumeSystemInstruction(multisig, keys)}, members...)
+	if err != nil {
+		return Signed{}, fmt.Errorf("resume: %w", err)
+	}
+	return Signed{Tx: tx}, nil
+}
