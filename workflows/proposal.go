@@ -197,6 +197,53 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 	sendCtx := workflow.WithActivityOptions(ctx, sendOpts)
 	readCtx := workflow.WithActivityOptions(ctx, readOpts)
 
+	// Approvals arrive as updates (from the API). The handler is registered before anything
+	// else so an approval that races the propose transaction waits for it instead of failing.
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove,
+		func(ctx workflow.Context, req ApproveRequest) (ApproveResult, error) {
+			if err := workflow.Await(ctx, func() bool {
+				return r.state.Step != StepVerifying && r.state.Step != StepProposing
+			}); err != nil {
+				return ApproveResult{}, err
+			}
+			if r.state.Step != StepApprovals {
+				return ApproveResult{}, fmt.Errorf("proposal is %s, not collecting approvals", r.state.Step)
+			}
+			var res activities.SubmitResult
+			err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOpts),
+				a.SubmitApproval, activities.SubmitInput{
+					ProposalRef: r.ref, Tx: req.Tx, Member: req.Member,
+				}).Get(ctx, &res)
+			if err != nil {
+				return ApproveResult{}, fmt.Errorf("submit approval of %s: %w", req.Member, err)
+			}
+			r.absorb(res.Proposal)
+			r.publish(ctx)
+			return ApproveResult{
+				Signature: res.Signature, Approvals: len(r.state.Approvals),
+				Threshold: r.state.Threshold, Status: r.state.Status, Eta: r.state.Eta,
+			}, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(req ApproveRequest) error {
+			if len(req.Tx) == 0 || req.Member == "" {
+				return errors.New("approve needs the member and the signed transaction")
+			}
+			switch r.state.Step {
+			case StepVerifying, StepProposing, StepApprovals:
+			default:
+				return fmt.Errorf("proposal is %s, not collecting approvals", r.state.Step)
+			}
+			for _, m := range r.state.Approvals {
+				if m == req.Member {
+					return fmt.Errorf("member %s has already approved", req.Member)
+				}
+			}
+			return nil
+		}},
+	); err != nil {
+		return fmt.Errorf("register approve update: %w", err)
+	}
+
 	// 1. The buffer holds the bytes members are asked to approve, and only the PDA can change it.
 	var vb activities.VerifyBufferResult
 	if err := workflow.ExecuteActivity(sendCtx, a.VerifyBuffer, activities.VerifyBufferInput{
@@ -221,41 +268,6 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 
 	// 3. Approvals arrive as updates (from the API) or as chain-changed signals (indexer).
 	r.setStep(ctx, StepApprovals)
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateApprove,
-		func(ctx workflow.Context, req ApproveRequest) (ApproveResult, error) {
-			var res activities.SubmitResult
-			err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOpts),
-				a.SubmitApproval, activities.SubmitInput{
-					ProposalRef: r.ref, Tx: req.Tx, Member: req.Member,
-				}).Get(ctx, &res)
-			if err != nil {
-				return ApproveResult{}, fmt.Errorf("submit approval of %s: %w", req.Member, err)
-			}
-			r.absorb(res.Proposal)
-			r.publish(ctx)
-			return ApproveResult{
-				Signature: res.Signature, Approvals: len(r.state.Approvals),
-				Threshold: r.state.Threshold, Status: r.state.Status, Eta: r.state.Eta,
-			}, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(req ApproveRequest) error {
-			if len(req.Tx) == 0 || req.Member == "" {
-				return errors.New("approve needs the member and the signed transaction")
-			}
-			if r.state.Step != StepApprovals {
-				return fmt.Errorf("proposal is %s, not collecting approvals", r.state.Step)
-			}
-			for _, m := range r.state.Approvals {
-				if m == req.Member {
-					return fmt.Errorf("member %s has already approved", req.Member)
-				}
-			}
-			return nil
-		}},
-	); err != nil {
-		return fmt.Errorf("register approve update: %w", err)
-	}
-
 	r.listen(ctx)
 	for r.state.Status == "active" {
 		// Wait for an update handler or a signal to change something, or for the expiry.

@@ -209,7 +209,16 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 	if err := d.c.TimeTravel(ctx, eta.Unix()+1); err != nil {
 		return fmt.Errorf("time travel: %w", err)
 	}
-	if err := d.post(ctx, "/proposals/"+proposal.String()+"/execute", map[string]any{}, nil); err != nil {
+	// Anyone may execute after the timelock; a member's signed request asks the worker now.
+	execTx, err := member.Execute(ctx, d.c, proposal, d.members[0])
+	if err != nil {
+		return err
+	}
+	execB64, err := execTx.Base64()
+	if err != nil {
+		return err
+	}
+	if err := d.post(ctx, "/proposals/"+proposal.String()+"/execute", map[string]any{"transaction": execB64}, nil); err != nil {
 		return fmt.Errorf("ask to execute: %w", err)
 	}
 	if _, err := d.waitStatus(ctx, proposal, "executed", 2*time.Minute); err != nil {
@@ -229,7 +238,15 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(d.out, "    migrated %d accounts\n", migrated)
+	// The chain, not the index, has the last word: every counter now has the v2 layout.
+	left, err := d.c.ListProgramAccounts(ctx, d.program, counterStateLen, chain.Memcmp{Offset: 0, Bytes: []byte{1}})
+	if err != nil {
+		return fmt.Errorf("list v1 accounts: %w", err)
+	}
+	if len(left) != 0 {
+		return fmt.Errorf("%d accounts still have the v1 layout after the migration", len(left))
+	}
+	fmt.Fprintf(d.out, "    migrated %d accounts (none left at the v1 layout on chain)\n", migrated)
 
 	step(d.out, "A second proposal, approved, then stopped in an emergency with the temporal CLI")
 	buffer2, err := d.writeBuffer(ctx, d.v2, authority)
@@ -245,7 +262,7 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 	}
 	wf := workflows.ProposalWorkflowID(p2.String())
 	cmd := exec.CommandContext(ctx, temporalBin, "workflow", "cancel", "--address", d.stack.TemporalAddress,
-		"--workflow-id", wf, "--reason", "demo: emergency stop")
+		"--workflow-id", wf)
 	fmt.Fprintf(d.out, "    $ temporal workflow cancel --workflow-id %s\n", wf)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("temporal workflow cancel: %w: %s", err, out)
@@ -456,12 +473,36 @@ func (d *demo) printAudit(ctx context.Context) error {
 			Source    string    `json:"source"`
 		} `json:"entries"`
 	}
-	if err := d.get(ctx, "/audit?limit=200", &page); err != nil {
-		return fmt.Errorf("GET /audit: %w", err)
+	// The rollback row and the indexer's rows land a moment after the chain changed.
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if err := d.get(ctx, "/audit?limit=200", &page); err != nil {
+			return fmt.Errorf("GET /audit: %w", err)
+		}
+		rollback, indexed := false, false
+		for _, e := range page.Entries {
+			rollback = rollback || e.Action == "rollback.recorded"
+			indexed = indexed || e.Action == "chain.upgrade_cancelled"
+		}
+		if (rollback && indexed) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
+	// Oldest first; a run of the same action (one row per migrated batch) is one line.
 	for i := len(page.Entries) - 1; i >= 0; i-- {
 		e := page.Entries[i]
-		fmt.Fprintf(d.out, "    %s  %-8s %-28s %-12s %s\n", e.At.Format("15:04:05"), e.Source, e.Action, short(e.Actor), short(e.Proposal))
+		n := 1
+		for i > 0 && page.Entries[i-1].Action == e.Action && page.Entries[i-1].Source == e.Source &&
+			page.Entries[i-1].Proposal == e.Proposal && strings.HasSuffix(e.Action, "accounts_migrated") {
+			i--
+			n++
+		}
+		action := e.Action
+		if n > 1 {
+			action = fmt.Sprintf("%s x%d", action, n)
+		}
+		fmt.Fprintf(d.out, "    %s  %-8s %-32s %-12s %s\n", e.At.Format("15:04:05"), e.Source, action, short(e.Actor), short(e.Proposal))
 	}
 	fmt.Fprintf(d.out, "    (%d entries)\n", len(page.Entries))
 	return nil
@@ -509,22 +550,38 @@ func (d *demo) do(req *http.Request, out any) error {
 
 // bar is a one-line progress bar.
 type bar struct {
-	mu    sync.Mutex
-	w     io.Writer
-	total int
-	n     int
+	mu     sync.Mutex
+	w      io.Writer
+	total  int
+	n      int
+	drawn  int // filled cells last drawn, so a log file gets one line per step, not per update
+	closed bool
 }
 
 func newBar(w io.Writer, total int) *bar { return &bar{w: w, total: max(total, 1)} }
 
-func (b *bar) add(n int) { b.mu.Lock(); b.n += n; b.draw(); b.mu.Unlock() }
-func (b *bar) set(n int) { b.mu.Lock(); b.n = n; b.draw(); b.mu.Unlock() }
-func (b *bar) done()     { b.mu.Lock(); b.draw(); fmt.Fprintln(b.w); b.mu.Unlock() }
+func (b *bar) add(n int) { b.mu.Lock(); b.n += n; b.draw(false); b.mu.Unlock() }
+func (b *bar) set(n int) { b.mu.Lock(); b.n = n; b.draw(false); b.mu.Unlock() }
 
-func (b *bar) draw() {
-	const width = 40
-	filled := min(width*b.n/b.total, width)
-	fmt.Fprintf(b.w, "\r    [%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(".", width-filled), b.n, b.total)
+func (b *bar) done() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.draw(true)
+		fmt.Fprintln(b.w)
+		b.closed = true
+	}
+}
+
+const barWidth = 40
+
+func (b *bar) draw(force bool) {
+	filled := min(barWidth*b.n/b.total, barWidth)
+	if filled == b.drawn && !force {
+		return
+	}
+	b.drawn = filled
+	fmt.Fprintf(b.w, "\r    [%s%s] %d/%d", strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), b.n, b.total)
 }
 
 func hexHash(elf []byte) string {

@@ -84,7 +84,11 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 		}
 	}()
 	if s.DatabaseURL = o.DatabaseURL; s.DatabaseURL == "" {
-		url, stop, err := pgcluster.Start(ctx, filepath.Join(o.Dir, "postgres"))
+		pgDir := filepath.Join(o.Dir, "postgres")
+		if err := os.MkdirAll(pgDir, 0o755); err != nil {
+			return s, fmt.Errorf("devstack: %w", err)
+		}
+		url, stop, err := pgcluster.Start(ctx, pgDir)
 		if err != nil {
 			return s, fmt.Errorf("devstack: postgres: %w", err)
 		}

@@ -72,13 +72,16 @@ type Proposal struct {
 	BufferHash [32]byte
 	// TargetLastDeploySlot is ProgramData's slot when proposed; execution refuses if it moved.
 	TargetLastDeploySlot uint64
-	Description          string
-	Migration            *MigrationPlan
-	Approvals            []solana.PublicKey
-	Status               ProposalStatus
-	CreatedAt            int64
-	ExpiresAt            int64
-	ApprovedAt           int64
+	// TargetProgramHash is the deployed code's hash when proposed; execution refuses if it
+	// changed.
+	TargetProgramHash [32]byte
+	Description       string
+	Migration         *MigrationPlan
+	Approvals         []solana.PublicKey
+	Status            ProposalStatus
+	CreatedAt         int64
+	ExpiresAt         int64
+	ApprovedAt        int64
 	// Eta is when the timelock passes (unix seconds); set when the threshold is reached.
 	Eta         int64
 	ExecutedAt  int64
@@ -95,7 +98,7 @@ var (
 
 const (
 	MultisigAccountSize = 8 + 32 + (4 + MaxMembers*32) + 1 + 8 + 8 + 32 + 1 + 8 + 1 + 1
-	ProposalAccountSize = 8 + 32 + 8 + 32*4 + 32 + 8 + (4 + MaxDescriptionLen) +
+	ProposalAccountSize = 8 + 32 + 8 + 32*4 + 32 + 8 + 32 + (4 + MaxDescriptionLen) +
 		(1 + 1 + 4 + MaxMigrationDataLen) + (4 + MaxMembers*32) + 1 + 8*6 + 32 + 1
 	// ProposalMultisigOffset is where Proposal.Multisig starts: a getProgramAccounts memcmp
 	// on it lists one multisig's proposals.

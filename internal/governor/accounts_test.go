@@ -19,6 +19,7 @@ func sampleProposal() *Proposal {
 		Buffer:               key("buffer"),
 		BufferHash:           sha256.Sum256([]byte("elf")),
 		TargetLastDeploySlot: 42,
+		TargetProgramHash:    sha256.Sum256([]byte("v1")),
 		Description:          "v2",
 		Migration:            &MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}},
 		Approvals:            keys("member", 3),
@@ -85,8 +86,8 @@ func TestAccountSizesMatchTheProgramsSpace(t *testing.T) {
 	p.Migration.InstructionData = make([]byte, MaxMigrationDataLen)
 	p.Approvals = keys("m", MaxMembers)
 	data, _ = encodeAccount(ProposalDiscriminator, p)
-	if len(data) != ProposalAccountSize || ProposalAccountSize != 1144 {
-		t.Errorf("full Proposal encodes to %d bytes; size constant %d; want 1144", len(data), ProposalAccountSize)
+	if len(data) != ProposalAccountSize || ProposalAccountSize != 1176 {
+		t.Errorf("full Proposal encodes to %d bytes; size constant %d; want 1176", len(data), ProposalAccountSize)
 	}
 	if off := ProposalMultisigOffset; string(data[off:off+32]) != string(p.Multisig[:]) {
 		t.Error("Proposal.Multisig is not at ProposalMultisigOffset")

@@ -36,6 +36,7 @@ type UpgradeProposed struct {
 	Buffer                 solana.PublicKey
 	BufferHash             [32]byte
 	TargetLastDeploySlot   uint64
+	TargetProgramHash      [32]byte
 	ExpiresAt              int64
 	MigrationTargetVersion *uint8
 }

@@ -14,7 +14,7 @@ func sampleEvents() []Event {
 		&MultisigInitialized{Multisig: key("m"), Authority: key("a"), Members: keys("m", 5), Threshold: 3,
 			TimelockSeconds: 172800, ProposalLifetimeSeconds: 604800, Guardian: key("g")},
 		&UpgradeProposed{Multisig: key("m"), Proposal: key("p"), Index: 1, Proposer: key("x"), TargetProgram: key("t"),
-			Buffer: key("b"), BufferHash: sha256.Sum256([]byte("elf")), TargetLastDeploySlot: 77, ExpiresAt: 5,
+			Buffer: key("b"), BufferHash: sha256.Sum256([]byte("elf")), TargetLastDeploySlot: 77, TargetProgramHash: sha256.Sum256([]byte("v1")), ExpiresAt: 5,
 			MigrationTargetVersion: &v2},
 		&UpgradeApproved{Multisig: key("m"), Proposal: key("p"), Member: key("x"), Approvals: 3, Threshold: 3, Eta: &eta},
 		&UpgradeApproved{Multisig: key("m"), Proposal: key("p"), Member: key("y"), Approvals: 1, Threshold: 3},

@@ -115,7 +115,7 @@ func (ix *Indexer) apply(ctx context.Context, evs *chain.TransactionEvents) erro
 	touched := map[string]bool{}
 	for _, e := range evs.Events {
 		entry := store.AuditEntry{
-			At: at, Action: "chain." + e.EventName(), Signature: sig, Slot: evs.Slot,
+			At: at, Action: "chain." + snake(e.EventName()), Signature: sig, Slot: evs.Slot,
 			Source: store.SourceIndexer, Details: map[string]any{"event": e.Event},
 		}
 		var err error
@@ -245,4 +245,20 @@ func (ix *Indexer) Reconcile(ctx context.Context, multisig solana.PublicKey) ([]
 		}
 	}
 	return out, nil
+}
+
+// snake turns an event's Rust name into the audit action's form: UpgradeApproved becomes
+// upgrade_approved.
+func snake(name string) string {
+	var b []byte
+	for i, r := range name {
+		if r >= 'A' && r <= 'Z' {
+			if i > 0 {
+				b = append(b, '_')
+			}
+			r += 'a' - 'A'
+		}
+		b = append(b, byte(r))
+	}
+	return string(b)
 }

@@ -107,3 +107,17 @@ func Resume(ctx context.Context, c *chain.Client, multisig solana.PublicKey, mem
 	}
 	return Signed{Tx: tx}, nil
 }
+
+// Execute signs execute_upgrade for an approved proposal. Anyone may execute once the
+// timelock has passed; through the API a member's signed request asks the worker to do it.
+func Execute(ctx context.Context, c *chain.Client, proposal solana.PublicKey, m *chain.Keypair) (Signed, error) {
+	p, err := c.GetProposal(ctx, proposal)
+	if err != nil {
+		return Signed{}, fmt.Errorf("execute: %w", err)
+	}
+	tx, err := Sign(ctx, c, []solana.Instruction{governor.NewExecuteUpgradeInstructionFor(p, m.PublicKey())}, m)
+	if err != nil {
+		return Signed{}, fmt.Errorf("execute: %w", err)
+	}
+	return Signed{Tx: tx, Proposal: proposal}, nil
+}

@@ -23,6 +23,7 @@ pub struct UpgradeProposed {
     pub buffer: Pubkey,
     pub buffer_hash: [u8; 32],
     pub target_last_deploy_slot: u64,
+    pub target_program_hash: [u8; 32],
     pub expires_at: i64,
     pub migration_target_version: Option<u8>,
 }

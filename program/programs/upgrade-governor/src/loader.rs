@@ -46,6 +46,8 @@ pub struct ProgramDataInfo {
     pub upgrade_authority: Option<Pubkey>,
     /// Bytes available for the ELF.
     pub capacity: usize,
+    /// Hash of the deployed ELF, solana-verify's convention (`get-program-hash`).
+    pub hash: [u8; 32],
 }
 
 pub fn read_program_data(program_data: &AccountInfo) -> Result<ProgramDataInfo> {
@@ -63,6 +65,8 @@ pub fn read_program_data(program_data: &AccountInfo) -> Result<ProgramDataInfo> 
         slot: u64::from_le_bytes(data[4..12].try_into().unwrap()),
         upgrade_authority: option_pubkey(&data[12..]),
         capacity: data.len() - PROGRAM_DATA_METADATA_LEN,
+        hash: solana_sha256_hasher::hash(trim_trailing_zeros(&data[PROGRAM_DATA_METADATA_LEN..]))
+            .to_bytes(),
     })
 }
 

@@ -78,8 +78,12 @@ pub struct Proposal {
     pub buffer: Pubkey,
     /// SHA-256 of the buffer's ELF, trailing zero bytes stripped (solana-verify's convention).
     pub buffer_hash: [u8; 32],
-    /// ProgramData's last-deploy slot when proposed; execution refuses if it moved.
+    /// ProgramData's last-deploy slot when proposed (for operators; `ExtendProgram`, which
+    /// anyone may send, moves it too, so the check below uses the code's hash instead).
     pub target_last_deploy_slot: u64,
+    /// Hash of the code deployed when proposed; execution refuses if it changed, so two
+    /// approved proposals for one program cannot stack silently.
+    pub target_program_hash: [u8; 32],
     #[max_len(MAX_DESCRIPTION_LEN)]
     pub description: String,
     pub migration: Option<MigrationPlan>,

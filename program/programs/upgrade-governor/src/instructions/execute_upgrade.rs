@@ -75,9 +75,11 @@ pub fn handler(ctx: Context<ExecuteUpgrade>) -> Result<()> {
         program_data.upgrade_authority == Some(authority),
         GovernorError::ProgramNotGoverned
     );
-    // Two approved proposals for one program must not stack silently.
+    // Two approved proposals for one program must not stack silently. The deployed code's
+    // hash, not the last-deploy slot: a permissionless ExtendProgram moves the slot without
+    // changing the code, and must not be able to block an approved upgrade.
     require!(
-        program_data.slot == proposal.target_last_deploy_slot,
+        program_data.hash == proposal.target_program_hash,
         GovernorError::ProgramChangedSinceProposal
     );
     // The loader would fail with a bare "account data too small"; say what to do instead.

@@ -105,6 +105,7 @@ pub fn handler(ctx: Context<ProposeUpgrade>, args: ProposeUpgradeArgs) -> Result
     proposal.buffer = ctx.accounts.buffer.key();
     proposal.buffer_hash = buffer.hash;
     proposal.target_last_deploy_slot = program_data.slot;
+    proposal.target_program_hash = program_data.hash;
     proposal.description = args.description;
     proposal.migration = args.migration;
     proposal.approvals = Vec::new();
@@ -122,6 +123,7 @@ pub fn handler(ctx: Context<ProposeUpgrade>, args: ProposeUpgradeArgs) -> Result
         buffer: proposal.buffer,
         buffer_hash: proposal.buffer_hash,
         target_last_deploy_slot: proposal.target_last_deploy_slot,
+        target_program_hash: proposal.target_program_hash,
         expires_at,
         migration_target_version: proposal.migration.as_ref().map(|m| m.target_version),
     });
