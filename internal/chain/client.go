@@ -31,7 +31,9 @@ type Client struct {
 	rebroadcastEvery time.Duration
 	// maxResigns bounds how often Send refreshes an expired blockhash and signs again.
 	maxResigns int
-	log        *slog.Logger
+	// skipPreflight sends without simulation: failures then land (and pay the fee).
+	skipPreflight bool
+	log           *slog.Logger
 }
 
 // RetryPolicy bounds the retries of one RPC call that failed transiently (connection
@@ -59,6 +61,10 @@ func WithPollInterval(d time.Duration) Option { return func(cl *Client) { cl.pol
 
 // WithMaxResigns bounds how often Send signs again with a fresh blockhash.
 func WithMaxResigns(n int) Option { return func(cl *Client) { cl.maxResigns = n } }
+
+// WithSkipPreflight sends transactions without the node's simulation, so a failing one lands
+// and fails on-chain (with a signature and a fee) instead of being refused up front.
+func WithSkipPreflight() Option { return func(cl *Client) { cl.skipPreflight = true } }
 
 // WithLogger sets the logger for retries and re-signs (debug and warn levels).
 func WithLogger(l *slog.Logger) Option { return func(cl *Client) { cl.log = l } }

@@ -151,6 +151,20 @@ func asPreflightFailure(err error) (*preflightFailure, bool) {
 	return &pf, true
 }
 
+// alreadyProcessed reports a send refused because the same transaction already landed.
+// Agave says so in the preflight data (err "AlreadyProcessed"); surfpool 1.6 only in the
+// message, with no data.
+func alreadyProcessed(err error) bool {
+	var rpcErr *RPCError
+	if !errors.As(err, &rpcErr) || rpcErr.Code != rpcSendTransactionPreflightFailure {
+		return false
+	}
+	if pf, ok := asPreflightFailure(err); ok {
+		return txErrKind(pf.Err) == "AlreadyProcessed"
+	}
+	return strings.Contains(rpcErr.Message, "already been processed")
+}
+
 // txErrKind returns the name of a transaction-level error ("BlockhashNotFound") or "" for
 // an instruction error.
 func txErrKind(raw json.RawMessage) string {

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -44,11 +45,18 @@ func (c *Client) getTransaction(ctx context.Context, sig solana.Signature) (*rpc
 		})
 		return err
 	})
+	if errors.Is(err, rpc.ErrNotFound) {
+		err = ErrTransactionNotFound
+	}
 	if err != nil {
 		return nil, fmt.Errorf("get transaction %s: %w", sig, err)
 	}
 	return out, nil
 }
+
+// ErrTransactionNotFound means the node knows no such transaction at the client's
+// commitment (yet: a just-sent one may appear a moment later).
+var ErrTransactionNotFound = errors.New("transaction not found")
 
 // GetTransactionEvents reads a landed transaction and decodes the governor events in its
 // inner instructions: emit_cpi! makes each event a self-invocation of the governor whose data

@@ -91,6 +91,7 @@ func wantProgramError(t *testing.T, err error, program solana.PublicKey, code ui
 	if IsRetryable(err) {
 		t.Fatalf("program error %v is marked retryable", err)
 	}
+	t.Logf("refused as expected: %v (signature %s, %d log lines)", err, pe.Signature, len(pe.Logs))
 	return pe
 }
 
@@ -142,12 +143,13 @@ func pubkeys(kps []*Keypair) []solana.PublicKey {
 	return out
 }
 
-// TestGovernanceFlowOnLocalnet drives the whole life of governed upgrades through the real
-// program on the real runtime: a 3-of-5 multisig takes over a deployed program, a proposal
-// is refused for lack of room and cancelled, the program is extended, a second proposal is
-// approved (one approval member-signed, as the API server receives it), held by a pause,
-// resumed by three members, executed after a 48-hour time travel, and the counters are
-// migrated in batches and run v2-only code. Every step's events are read back.
+// TestGovernanceFlowOnLocalnet drives the whole life of a governed upgrade through the real
+// program on the real runtime: a 3-of-5 multisig takes over a deployed program; a proposal is
+// approved (one approval member-signed, as the API server receives it) and, 48 hours of time
+// travel later, refused for lack of room; a second proposal is cancelled by the guardian; a
+// pause holds the execution while the ProgramData is extended, until three members resume;
+// the upgrade executes; the counters are migrated in batches and run v2-only code. Every
+// step's events are read back from getTransaction.
 func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	ln := startLocalnet(t)
 	ctx := testContext(t, 5*time.Minute)
@@ -282,7 +284,7 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	}
 	proposed := oneEvent[*governor.UpgradeProposed](t, ctx, c, sig)
 	if proposed.Proposal != p1 || proposed.Index != 1 || proposed.BufferHash != hash || proposed.Buffer != buffer ||
-		proposed.TargetProgram != program || proposed.TargetLastDeploySlot != pd.Slot ||
+		proposed.TargetProgram != program || proposed.TargetLastDeploySlot != pd.Slot || proposed.TargetProgramHash != loader.ELFHash(v1) ||
 		proposed.MigrationTargetVersion == nil || *proposed.MigrationTargetVersion != 2 {
 		t.Fatalf("UpgradeProposed %+v", proposed)
 	}
@@ -358,17 +360,33 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	_, err = execute(p1)
 	wantGovernorError(t, err, governor.ErrProgramDataTooSmall)
 
-	// The guardian cancels it.
-	sig = send(t, ctx, c, []solana.Instruction{governor.NewCancelUpgradeInstruction(multisig, p1, guardian.PublicKey())}, payer, guardian)
+	// --- Proposal 2, for the same buffer, is cancelled by the guardian.
+	p2, _, err := propose(2, hash, members[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := approve(p2, members[3]); err != nil {
+		t.Fatal(err)
+	}
+	sig = send(t, ctx, c, []solana.Instruction{governor.NewCancelUpgradeInstruction(multisig, p2, guardian.PublicKey())}, payer, guardian)
 	cancelled := oneEvent[*governor.UpgradeCancelled](t, ctx, c, sig)
-	if cancelled.Proposal != p1 || !cancelled.ByGuardian || cancelled.CancelledBy != guardian.PublicKey() {
+	if cancelled.Proposal != p2 || !cancelled.ByGuardian || cancelled.CancelledBy != guardian.PublicKey() || cancelled.Multisig != multisig {
 		t.Fatalf("UpgradeCancelled %+v", cancelled)
 	}
-	_, err = execute(p1)
+	_, err = execute(p2)
 	wantGovernorError(t, err, governor.ErrAlreadyCancelled)
 
-	// --- Extend the ProgramData first (ExtendProgram records the current slot as the
-	// program's deploy slot, so it must come before the proposal), then proposal 2.
+	// --- The guardian pauses: nothing executes. Two members cannot resume; three can.
+	sig = send(t, ctx, c, []solana.Instruction{governor.NewPauseSystemInstruction(multisig, guardian.PublicKey())}, payer, guardian)
+	if ev := oneEvent[*governor.SystemPaused](t, ctx, c, sig); ev.PausedBy != guardian.PublicKey() || ev.Multisig != multisig {
+		t.Fatalf("SystemPaused %+v", ev)
+	}
+	if ms, _ := c.GetMultisig(ctx, multisig); !ms.Paused {
+		t.Fatal("not paused")
+	}
+	// ProgramData is grown before the execution; anyone may, after the proposal (the program
+	// compares the deployed code's hash, which zero padding does not change), even while
+	// paused. The governor still refuses to execute while paused.
 	added, err := c.ExtendProgramIfNeeded(ctx, payer, program, len(v2))
 	if err != nil {
 		t.Fatal(err)
@@ -380,57 +398,55 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	if added < loader.MinimumExtendProgramBytes || len(pd.ELF) < len(v2) || pd.Hash() != loader.ELFHash(v1) {
 		t.Fatalf("extended by %d: %d ELF bytes, hash %x", added, len(pd.ELF), pd.Hash())
 	}
+	t.Logf("ProgramData extended by %d bytes to %d ELF bytes; deploy slot now %d", added, len(pd.ELF), pd.Slot)
 	if again, err := c.ExtendProgramIfNeeded(ctx, payer, program, len(v2)); err != nil || again != 0 {
 		t.Fatalf("second extension: %d, %v", again, err)
 	}
-
-	p2, _, err := propose(2, hash, members[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range members[2:] {
-		if _, err := approve(p2, m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	prop2, err := c.GetProposal(ctx, p2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if prop2.Status != governor.ProposalApproved || prop2.TargetLastDeploySlot != pd.Slot {
-		t.Fatalf("proposal 2 %+v", prop2)
-	}
-	if err := c.TimeTravel(ctx, prop2.Eta+1); err != nil {
-		t.Fatal(err)
-	}
-
-	// --- The guardian pauses: nothing executes. Two members cannot resume; three can.
-	sig = send(t, ctx, c, []solana.Instruction{governor.NewPauseSystemInstruction(multisig, guardian.PublicKey())}, payer, guardian)
-	if ev := oneEvent[*governor.SystemPaused](t, ctx, c, sig); ev.PausedBy != guardian.PublicKey() || ev.Multisig != multisig {
-		t.Fatalf("SystemPaused %+v", ev)
-	}
-	if ms, _ := c.GetMultisig(ctx, multisig); !ms.Paused {
-		t.Fatal("not paused")
-	}
-	_, err = execute(p2)
+	_, err = execute(p1)
 	wantGovernorError(t, err, governor.ErrSystemPaused)
 	_, err = c.Send(ctx, []solana.Instruction{governor.NewResumeSystemInstruction(multisig, pubkeys(members[:2]))}, payer, members[0], members[1])
 	wantGovernorError(t, err, governor.ErrNotEnoughSignatures)
 	resumers := members[2:]
 	sig = send(t, ctx, c, []solana.Instruction{governor.NewResumeSystemInstruction(multisig, pubkeys(resumers))},
 		append([]*Keypair{payer}, resumers...)...)
-	if ev := oneEvent[*governor.SystemResumed](t, ctx, c, sig); !slices.Equal(ev.Signers, pubkeys(resumers)) {
+	if ev := oneEvent[*governor.SystemResumed](t, ctx, c, sig); !slices.Equal(ev.Signers, pubkeys(resumers)) || ev.Multisig != multisig {
 		t.Fatalf("SystemResumed %+v", ev)
 	}
+	if ms, _ := c.GetMultisig(ctx, multisig); ms.Paused {
+		t.Fatal("still paused")
+	}
 
-	// --- Execute: ProgramData now holds exactly v2.
-	sig, err = execute(p2)
+	// Extension and upgrade cannot share a slot: ExtendProgram records the slot as the
+	// program's deploy slot, and the loader's Upgrade refuses a program deployed in the
+	// current block. So the worker extends in an earlier transaction, as above.
+	prop, err = c.GetProposal(ctx, p1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	executed := oneEvent[*governor.UpgradeExecuted](t, ctx, c, sig)
-	if executed.Proposal != p2 || executed.TargetProgram != program || executed.BufferHash != hash || executed.Executor != payer.PublicKey() {
-		t.Fatalf("UpgradeExecuted %+v", executed)
+	executeIx := governor.NewExecuteUpgradeInstructionFor(prop, payer.PublicKey())
+	_, err = c.Send(ctx, []solana.Instruction{loader.NewExtendProgramInstruction(program, payer.PublicKey(), loader.MinimumExtendProgramBytes), executeIx}, payer)
+	var txErr *TransactionError
+	if !errors.As(err, &txErr) || txErr.Instruction != 1 || !txErr.Program.Equals(loader.ID) || txErr.Kind != "InvalidArgument" ||
+		!slices.Contains(txErr.Logs, "Program was deployed in this block already") {
+		t.Fatalf("extend+execute in one transaction: got %v", err)
+	}
+
+	// --- Execute: ProgramData then holds exactly v2.
+	sig, err = c.Send(ctx, []solana.Instruction{executeIx}, payer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	te, err := c.GetTransactionEvents(ctx, sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(te.Events) != 1 || te.Events[0].Instruction != 0 {
+		t.Fatalf("execute transaction events: %+v", te.Events)
+	}
+	executed, ok := te.Events[0].Event.(*governor.UpgradeExecuted)
+	if !ok || executed.Proposal != p1 || executed.TargetProgram != program || executed.BufferHash != hash ||
+		executed.Executor != payer.PublicKey() || executed.Multisig != multisig {
+		t.Fatalf("UpgradeExecuted %+v", te.Events[0].Event)
 	}
 	pd, err = c.GetProgramData(ctx, program)
 	if err != nil {
@@ -439,9 +455,12 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	if !bytes.Equal(pd.ELF[:len(v2)], v2) || len(loader.TrimTrailingZeros(pd.ELF[len(v2):])) != 0 || pd.Hash() != hash {
 		t.Fatal("ProgramData does not hold the v2 ELF")
 	}
-	if prop2, _ = c.GetProposal(ctx, p2); prop2.Status != governor.ProposalExecuted || prop2.ExecutedAt != executed.ExecutedAt {
-		t.Fatalf("proposal 2 after execute: %s at %d", prop2.Status, prop2.ExecutedAt)
+	t.Logf("upgraded: ProgramData holds v2 (%d bytes) in %d bytes of room", len(v2), len(pd.ELF))
+	if prop, _ = c.GetProposal(ctx, p1); prop.Status != governor.ProposalExecuted || prop.ExecutedAt != executed.ExecutedAt {
+		t.Fatalf("proposal 1 after execute: %s at %d", prop.Status, prop.ExecutedAt)
 	}
+	_, err = execute(p1)
+	wantGovernorError(t, err, governor.ErrAlreadyExecuted)
 	if _, err := c.GetAccount(ctx, buffer); !errors.Is(err, ErrAccountNotFound) {
 		t.Fatalf("the buffer should be closed into the spill account: %v", err)
 	}
@@ -464,10 +483,10 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 		t.Fatalf("found %d v1 counters, created %d", len(toMigrate), len(states))
 	}
 	for batch := range slices.Chunk(toMigrate, 3) {
-		ix := governor.NewMigrateAccountInstruction(multisig, p2, program, payer.PublicKey(), batch)
+		ix := governor.NewMigrateAccountInstruction(multisig, p1, program, payer.PublicKey(), batch)
 		sig := send(t, ctx, c, []solana.Instruction{ix}, payer)
 		ev := oneEvent[*governor.AccountsMigrated](t, ctx, c, sig)
-		if !slices.Equal(ev.Accounts, batch) || ev.TargetProgram != program || ev.Proposal != p2 {
+		if !slices.Equal(ev.Accounts, batch) || ev.TargetProgram != program || ev.Proposal != p1 {
 			t.Fatalf("AccountsMigrated %+v", ev)
 		}
 	}
@@ -484,7 +503,7 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 		t.Fatalf("%d v1 counters left (%v)", len(left), err)
 	}
 	// Migrating again is a no-op.
-	send(t, ctx, c, []solana.Instruction{governor.NewMigrateAccountInstruction(multisig, p2, program, payer.PublicKey(), states[:2])}, payer)
+	send(t, ctx, c, []solana.Instruction{governor.NewMigrateAccountInstruction(multisig, p1, program, payer.PublicKey(), states[:2])}, payer)
 
 	// v2-only code runs: touch counts.
 	send(t, ctx, c, []solana.Instruction{counterTouchIx(program, states[0])}, payer)
@@ -501,8 +520,8 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(list) != 2 || list[0].Address != p1 || list[0].Status != governor.ProposalCancelled ||
-		list[1].Address != p2 || list[1].Status != governor.ProposalExecuted {
+	if len(list) != 2 || list[0].Address != p1 || list[0].Status != governor.ProposalExecuted ||
+		list[1].Address != p2 || list[1].Status != governor.ProposalCancelled {
 		t.Fatalf("ListProposals: %+v", list)
 	}
 }

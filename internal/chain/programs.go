@@ -55,22 +55,32 @@ func (c *Client) DeployProgram(ctx context.Context, payer, authority, program *K
 	return nil
 }
 
-// ExtendProgramIfNeeded grows program's ProgramData so it can hold an ELF of elfLen bytes,
-// paid by payer, and returns the bytes added (0 if it already fits). execute_upgrade refuses
-// an ELF larger than the ProgramData (ProgramDataTooSmall); ExtendProgram needs no authority
-// signature, so this works for a program governed by the PDA.
-func (c *Client) ExtendProgramIfNeeded(ctx context.Context, payer *Keypair, program solana.PublicKey, elfLen int) (uint32, error) {
+// ExtendProgramInstruction returns the loader instruction that grows program's ProgramData
+// so it holds an ELF of elfLen bytes, paid by payer, or nil when it already fits.
+// execute_upgrade refuses an ELF larger than the ProgramData (ProgramDataTooSmall); the
+// instruction may precede execute_upgrade in the same transaction. ExtendProgram needs no
+// authority signature, so it works for a program governed by the PDA.
+func (c *Client) ExtendProgramInstruction(ctx context.Context, payer, program solana.PublicKey, elfLen int) (*loader.ExtendProgram, error) {
 	pd, err := c.GetProgramData(ctx, program)
 	if err != nil {
-		return 0, fmt.Errorf("extend program: %w", err)
+		return nil, fmt.Errorf("extend program: %w", err)
 	}
 	add := loader.ExtendBytesFor(loader.ProgramDataMetadataLen+len(pd.ELF), elfLen)
 	if add == 0 {
-		return 0, nil
+		return nil, nil
 	}
-	ix := loader.NewExtendProgramInstruction(program, payer.PublicKey(), add)
+	return loader.NewExtendProgramInstruction(program, payer, add), nil
+}
+
+// ExtendProgramIfNeeded sends ExtendProgramInstruction on its own and returns the bytes
+// added (0 if the ELF already fits).
+func (c *Client) ExtendProgramIfNeeded(ctx context.Context, payer *Keypair, program solana.PublicKey, elfLen int) (uint32, error) {
+	ix, err := c.ExtendProgramInstruction(ctx, payer.PublicKey(), program, elfLen)
+	if err != nil || ix == nil {
+		return 0, err
+	}
 	if _, err := c.Send(ctx, []solana.Instruction{ix}, payer); err != nil {
-		return 0, fmt.Errorf("extend program %s by %d bytes: %w", program, add, err)
+		return 0, fmt.Errorf("extend program %s by %d bytes: %w", program, ix.AdditionalBytes, err)
 	}
-	return add, nil
+	return ix.AdditionalBytes, nil
 }

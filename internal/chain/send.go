@@ -14,7 +14,9 @@ import (
 // and waits until it reaches the client's commitment. When its blockhash is unknown to the
 // node or expires before the transaction lands, Send fetches a new one and signs again (up
 // to the client's re-sign bound): the old transaction can no longer land, so this never
-// executes twice. Transient RPC failures are retried. A failed transaction returns a
+// executes twice. Transient RPC failures are retried; a resend the node answers with
+// "already processed" means these exact bytes landed, and Send reports their outcome. A
+// failed transaction returns a
 // *ProgramError or *TransactionError; a node that stays unreachable a *NetworkError.
 // Instructions with a Validate method are validated first.
 func (c *Client) Send(ctx context.Context, ixs []solana.Instruction, signers ...*Keypair) (solana.Signature, error) {
@@ -61,7 +63,8 @@ func (c *Client) Send(ctx context.Context, ixs []solana.Instruction, signers ...
 			return height > lastValid, err
 		})
 		if errors.Is(err, ErrBlockhashExpired) && resign < c.maxResigns {
-			c.log.Warn("chain: blockhash expired before the transaction landed; signing again", "signature", sig, "resign", resign+1)
+			c.log.Warn("chain: blockhash unknown to the node or expired before the transaction landed; signing again",
+				"signature", sig, "resign", resign+1)
 			continue
 		}
 		return sig, err
@@ -96,22 +99,20 @@ func (c *Client) submit(ctx context.Context, tx *solana.Transaction, expired fun
 	err := c.call(ctx, "sendTransaction", func(ctx context.Context) error {
 		// Resending the same signed bytes after a transient failure is safe: one signature
 		// lands at most once.
-		_, err := c.rpc.SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{PreflightCommitment: c.commitment})
+		_, err := c.rpc.SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{SkipPreflight: c.skipPreflight, PreflightCommitment: c.commitment})
 		return err
 	})
-	if err != nil {
-		pf, ok := asPreflightFailure(err)
-		if !ok {
-			return sig, fmt.Errorf("send transaction %s: %w", sig, err)
-		}
-		switch txErrKind(pf.Err) {
-		case "BlockhashNotFound":
-			return sig, fmt.Errorf("send transaction %s: %w", sig, ErrBlockhashExpired)
-		case "AlreadyProcessed":
-			// An earlier attempt landed (a retried send whose first answer was lost).
-		default:
-			return sig, transactionFailure(pf.Err, pf.Logs, tx, solana.Signature{})
-		}
+	switch pf, isPreflight := asPreflightFailure(err); {
+	case err == nil:
+	case alreadyProcessed(err):
+		// This very transaction landed already: a retried send whose first answer was lost
+		// (or an identical transaction sent within the blockhash's life). Its status tells.
+	case !isPreflight:
+		return sig, fmt.Errorf("send transaction %s: %w", sig, err)
+	case txErrKind(pf.Err) == "BlockhashNotFound":
+		return sig, fmt.Errorf("send transaction %s: %w", sig, ErrBlockhashExpired)
+	default:
+		return sig, transactionFailure(pf.Err, pf.Logs, tx, solana.Signature{})
 	}
 	if err := c.confirm(ctx, sig, tx, expired); err != nil {
 		return sig, err
