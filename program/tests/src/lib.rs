@@ -271,8 +271,8 @@ pub fn execute_ix(
             program_data: p.program_data,
             buffer: p.buffer,
             spill: *spill,
-            rent: anchor_lang::solana_program::sysvar::rent::ID,
-            clock: anchor_lang::solana_program::sysvar::clock::ID,
+            rent: solana_sdk_ids::sysvar::rent::ID,
+            clock: solana_sdk_ids::sysvar::clock::ID,
             bpf_loader_upgradeable: LOADER,
             event_authority: event_authority(),
             program: upgrade_governor::ID,
@@ -505,7 +505,34 @@ impl Fixture {
         }
     }
 
+    /// What the worker does before executing: the loader cannot extend ProgramData by CPI, so
+    /// a top-level ExtendProgram (permissionless, paid by the sender) makes room for the new
+    /// ELF first, in an earlier slot.
+    pub fn extend_for(&mut self, elf_len: usize) {
+        let pd = self.chain.account(&program_data_pda(&self.program)).unwrap();
+        let capacity = pd.data.len() - 45;
+        if elf_len <= capacity {
+            return;
+        }
+        #[allow(deprecated)]
+        let ix = solana_loader_v3_interface::instruction::extend_program(
+            &self.program,
+            Some(&self.chain.payer.pubkey()),
+            // SIMD-0431: extensions of at least 10 KiB (or to the maximum size).
+            ((elf_len - capacity) as u32).max(10_240),
+        );
+        assert_ok(self.chain.send(&[ix], &[]));
+        self.chain.advance(1);
+    }
+
+    /// Executes after making room for the new ELF, as the worker does.
     pub fn execute(&mut self, proposal: &Pubkey) -> TxResult {
+        self.extend_for(COUNTER_V2.len());
+        self.execute_as_is(proposal)
+    }
+
+    /// Executes without extending ProgramData first.
+    pub fn execute_as_is(&mut self, proposal: &Pubkey) -> TxResult {
         let p = self.proposal_state(proposal);
         let executor = self.stranger.insecure_clone();
         let ix = execute_ix(&self.multisig, proposal, &p, &executor.pubkey(), &p.proposer);

@@ -195,8 +195,9 @@ fn execute_before_eta_is_rejected() {
     let mut f = Fixture::new();
     let p = f.propose();
     f.approve_by(&p, &[0, 1, 2]);
-    f.chain.advance(TIMELOCK - 1);
-    assert_rule(f.execute(&p), E::TimelockNotPassed);
+    f.extend_for(COUNTER_V2.len()); // one second passes
+    f.chain.advance(TIMELOCK - 2);
+    assert_rule(f.execute_as_is(&p), E::TimelockNotPassed);
     assert_eq!(f.chain.account(&program_data_pda(&f.program)).unwrap().data[45..45 + COUNTER_V1.len()], *COUNTER_V1);
 }
 
@@ -278,13 +279,23 @@ fn upgrade_replaces_the_program_bytes_and_new_code_runs() {
     let inner: Vec<_> = meta.inner_instructions.iter().flatten().collect();
     assert!(inner.len() >= 2, "expected the loader CPI and the event CPI");
 
-    // The new code runs in later slots, and keeps running many slots later.
-    f.chain.advance(1);
-    assert_ok(f.chain.send(&[counter::touch_ix(&f.program, &states[0])], &[]));
-    f.chain.advance(3600);
-    let migrate_first = f.chain.send(&[counter::touch_ix(&f.program, &states[0])], &[]);
-    // A v1-layout account must be migrated before v2 touches it.
-    assert!(migrate_first.is_err() || f.chain.account(&states[0]).unwrap().data[0] == 2);
+    // The new code runs in later slots, and keeps running many slots later: v1 refused the
+    // unknown `touch` with InvalidInstruction (1); v2 knows it and asks for a migration first
+    // (WrongLayoutVersion, 9), logging as v2.
+    for wait in [1, 3600, 7 * 24 * 3600] {
+        f.chain.advance(wait);
+        let res = f.chain.send(&[counter::touch_ix(&f.program, &states[0])], &[]);
+        let failed = res.expect_err("a v1-layout account must be migrated before v2 touches it");
+        assert_eq!(
+            failed.err,
+            solana_transaction_error::TransactionError::InstructionError(0, InstructionError::Custom(9))
+        );
+        assert!(
+            failed.meta.logs.iter().any(|l| l.contains("governed-counter v2")),
+            "{:?}",
+            failed.meta.logs
+        );
+    }
 }
 
 #[test]
@@ -434,4 +445,24 @@ fn migration_signed_by_anyone_but_the_pda_is_refused_by_the_governed_program() {
     };
     assert!(f.chain.send(&[ix], &[&m]).is_err());
     assert_eq!(f.chain.account(&states[0]).unwrap().data[0], 1);
+}
+
+#[test]
+fn program_data_too_small_is_reported_and_a_permissionless_extension_does_not_block_execution() {
+    let mut f = Fixture::new();
+    let p = f.approved_and_due();
+    // v2 is larger than the ProgramData v1 was deployed into.
+    assert!(COUNTER_V2.len() > COUNTER_V1.len());
+    assert_rule(f.execute_as_is(&p), E::ProgramDataTooSmall);
+    // Anyone may extend a program; that moves the last-deploy slot but not the code, so the
+    // approved upgrade still executes.
+    let slot_before = u64::from_le_bytes(
+        f.chain.account(&program_data_pda(&f.program)).unwrap().data[4..12].try_into().unwrap(),
+    );
+    f.extend_for(COUNTER_V2.len());
+    let slot_after = u64::from_le_bytes(
+        f.chain.account(&program_data_pda(&f.program)).unwrap().data[4..12].try_into().unwrap(),
+    );
+    assert_ne!(slot_before, slot_after, "ExtendProgram moved the slot");
+    assert_ok(f.execute_as_is(&p));
 }

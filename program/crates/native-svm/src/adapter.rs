@@ -128,9 +128,7 @@ fn process(ic: &mut InvokeContext<'static, 'static>) -> Result<(), Box<dyn Error
             Ok(())
         }
         // As the SBF loader does with the entrypoint's return value.
-        Ok(Err(program_error)) => Err(Box::new(InstructionError::from(u64::from(
-            program_error,
-        )))),
+        Ok(Err(program_error)) => Err(Box::new(InstructionError::from(u64::from(program_error)))),
         Err(payload) => match frame.abort {
             Some(error) => Err(error),
             None => {

@@ -139,7 +139,12 @@ impl FrameAccount {
     }
 
     pub(crate) fn set_data_len(&self, len: usize) {
-        unsafe { self.base.add(DATA_LEN_OFFSET).cast::<u64>().write(len as u64) }
+        unsafe {
+            self.base
+                .add(DATA_LEN_OFFSET)
+                .cast::<u64>()
+                .write(len as u64)
+        }
     }
 
     /// The most the data may grow to during this invocation.
@@ -151,12 +156,6 @@ impl FrameAccount {
     pub(crate) fn data(&self, len: usize) -> &[u8] {
         assert!(len <= self.capacity());
         unsafe { std::slice::from_raw_parts(self.base.add(DATA_OFFSET), len) }
-    }
-
-    /// The whole data region; writes go straight into the program's view.
-    #[allow(clippy::mut_from_ref)]
-    pub(crate) fn data_region_mut(&self) -> &mut [u8] {
-        unsafe { std::slice::from_raw_parts_mut(self.base.add(DATA_OFFSET), self.capacity()) }
     }
 
     pub(crate) fn key_ptr(&self) -> *const u8 {

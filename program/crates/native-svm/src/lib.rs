@@ -70,14 +70,37 @@ pub use deploy::{
 /// The entry function of a natively compiled program.
 ///
 /// Anchor 1.2.2's generated `entry<'info>(&'info Pubkey, &'info [AccountInfo<'info>],
-/// &'info [u8])` coerces to this type as it is, and so does a plain
-/// `fn process(&Pubkey, &[AccountInfo], &[u8]) -> ProgramResult`. A program whose entry
-/// ties the lifetimes differently needs a three-line wrapper:
+/// &'info [u8])` coerces to this type as it is (`add_native_program(&mut svm,
+/// my_program::ID, my_program::entry)`), and so does a plain
+/// `fn process(&Pubkey, &[AccountInfo], &[u8]) -> ProgramResult`. An entry whose signature
+/// does not coerce (other lifetime bounds, another error type) needs a small wrapper:
 ///
-/// ```ignore
-/// fn entry<'a>(id: &'a Pubkey, accounts: &'a [AccountInfo<'a>], data: &'a [u8]) -> ProgramResult {
-///     my_program::entry(id, accounts, data)
+/// ```
+/// use {
+///     native_svm::NativeEntry, solana_account_info::AccountInfo,
+///     solana_program_error::ProgramResult, solana_pubkey::Pubkey,
+/// };
+///
+/// fn process(_id: &Pubkey, _accounts: &[AccountInfo], _data: &[u8]) -> ProgramResult {
+///     Ok(())
 /// }
+/// fn anchor_style<'info>(
+///     _id: &'info Pubkey,
+///     _accounts: &'info [AccountInfo<'info>],
+///     _data: &'info [u8],
+/// ) -> ProgramResult {
+///     Ok(())
+/// }
+/// fn other(_id: &Pubkey, _accounts: &[AccountInfo], _data: &[u8]) -> Result<(), u64> {
+///     Ok(())
+/// }
+/// fn wrapper<'a>(id: &'a Pubkey, accounts: &'a [AccountInfo<'a>], data: &'a [u8]) -> ProgramResult {
+///     other(id, accounts, data).map_err(Into::into)
+/// }
+///
+/// let _: NativeEntry = process;
+/// let _: NativeEntry = anchor_style;
+/// let _: NativeEntry = wrapper;
 /// ```
 pub type NativeEntry = for<'a> fn(&'a Pubkey, &'a [AccountInfo<'a>], &'a [u8]) -> ProgramResult;
 

@@ -91,8 +91,7 @@ fn write_sysvar<T>(var_addr: *mut u8, sysvar: Result<T, InstructionError>) -> u6
 
 impl SyscallStubs for NativeSyscallStubs {
     fn sol_log(&self, message: &str) {
-        if with_context(|ic, _| stable_log::program_log(&ic.get_log_collector(), message))
-            .is_none()
+        if with_context(|ic, _| stable_log::program_log(&ic.get_log_collector(), message)).is_none()
         {
             println!("{message}");
         }
@@ -104,7 +103,7 @@ impl SyscallStubs for NativeSyscallStubs {
                 ic,
                 "Program consumption: {} units remaining",
                 ic.get_remaining()
-            )
+            );
         });
     }
 
@@ -247,8 +246,7 @@ impl SyscallStubs for NativeSyscallStubs {
     }
 
     fn sol_log_data(&self, fields: &[&[u8]]) {
-        if with_context(|ic, _| stable_log::program_data(&ic.get_log_collector(), fields))
-            .is_none()
+        if with_context(|ic, _| stable_log::program_data(&ic.get_log_collector(), fields)).is_none()
         {
             use base64::{prelude::BASE64_STANDARD, Engine};
             let fields: Vec<String> = fields.iter().map(|f| BASE64_STANDARD.encode(f)).collect();
@@ -257,8 +255,7 @@ impl SyscallStubs for NativeSyscallStubs {
     }
 
     fn sol_get_processed_sibling_instruction(&self, index: usize) -> Option<Instruction> {
-        with_context(|ic, _| processed_sibling_instruction(ic, index))
-            .flatten()
+        with_context(|ic, _| processed_sibling_instruction(ic, index)).flatten()
     }
 
     fn sol_get_stack_height(&self) -> u64 {
@@ -327,7 +324,9 @@ fn check_authorized_program(
         || (bpf_loader_upgradeable::check_id(program_id)
             && !(loader_v3::is_upgrade_instruction(instruction_data)
                 || loader_v3::is_set_authority_instruction(instruction_data)
-                || (ic.get_feature_set().enable_bpf_loader_set_authority_checked_ix
+                || (ic
+                    .get_feature_set()
+                    .enable_bpf_loader_set_authority_checked_ix
                     && loader_v3::is_set_authority_checked_instruction(instruction_data))
                 || loader_v3::is_close_instruction(instruction_data)))
         || ic.is_precompile(program_id)
@@ -441,7 +440,12 @@ fn invoke(
             let buffer = current.accounts[index_in_caller as usize];
 
             check_pointer(ic, "key", info.key.as_ref().as_ptr(), buffer.key_ptr())?;
-            check_pointer(ic, "owner", info.owner.as_ref().as_ptr(), buffer.owner_ptr())?;
+            check_pointer(
+                ic,
+                "owner",
+                info.owner.as_ref().as_ptr(),
+                buffer.owner_ptr(),
+            )?;
             // SAFETY: reading the pointers stored in the caller's RefCells, not the values.
             let (lamports_ptr, data_ptr, data_len) = unsafe {
                 let data = &*info.data.as_ptr();
@@ -496,7 +500,7 @@ fn invoke(
         buffer.set_owner(account.get_owner());
 
         // SAFETY: the data RefCell of this AccountInfo points into `buffer` (checked above).
-        let prev_len = unsafe { (*info.data.as_ptr()).len() };
+        let prev_len = unsafe { (&*info.data.as_ptr()).len() };
         let post_len = account.get_data().len();
         if post_len > buffer.capacity() {
             ic_msg!(
