@@ -1,6 +1,8 @@
 //! A test chain for the governance program: LiteSVM (the Agave runtime) with the program
 //! compiled natively and registered through `native-svm`, plus builders for every instruction.
 //! Tests drive real transactions: real signer checks, real CPI into the loader, real Clock.
+// LiteSVM's failure type carries the logs; tests want it whole, not boxed.
+#![allow(clippy::result_large_err)]
 use anchor_lang::{AccountDeserialize, InstructionData, ToAccountMetas};
 use litesvm::types::{FailedTransactionMetadata, TransactionMetadata};
 use litesvm::LiteSVM;
@@ -509,7 +511,10 @@ impl Fixture {
     /// a top-level ExtendProgram (permissionless, paid by the sender) makes room for the new
     /// ELF first, in an earlier slot.
     pub fn extend_for(&mut self, elf_len: usize) {
-        let pd = self.chain.account(&program_data_pda(&self.program)).unwrap();
+        let pd = self
+            .chain
+            .account(&program_data_pda(&self.program))
+            .unwrap();
         let capacity = pd.data.len() - 45;
         if elf_len <= capacity {
             return;
@@ -535,7 +540,13 @@ impl Fixture {
     pub fn execute_as_is(&mut self, proposal: &Pubkey) -> TxResult {
         let p = self.proposal_state(proposal);
         let executor = self.stranger.insecure_clone();
-        let ix = execute_ix(&self.multisig, proposal, &p, &executor.pubkey(), &p.proposer);
+        let ix = execute_ix(
+            &self.multisig,
+            proposal,
+            &p,
+            &executor.pubkey(),
+            &p.proposer,
+        );
         self.chain.send(&[ix], &[&executor])
     }
 
@@ -555,7 +566,10 @@ impl Fixture {
     /// Creates `n` counter accounts under the current program code.
     pub fn create_counters(&mut self, n: usize) -> Vec<Pubkey> {
         let owner = self.members[4].insecure_clone();
-        let rent = self.chain.svm.minimum_balance_for_rent_exemption(counter::STATE_LEN);
+        let rent = self
+            .chain
+            .svm
+            .minimum_balance_for_rent_exemption(counter::STATE_LEN);
         (0..n)
             .map(|i| {
                 let state = Keypair::new();

@@ -1,5 +1,6 @@
 //! Every rule of the governance program (DESIGN.md section 3), each tried and broken for real
 //! in the Solana runtime.
+#![allow(clippy::result_large_err)]
 use governor_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -63,7 +64,11 @@ fn empty_member_list_is_rejected() {
 #[test]
 fn timelock_shorter_than_minimum_is_rejected() {
     assert_rule(
-        init_with(keys(3), 2, upgrade_governor::state::MIN_TIMELOCK_SECONDS - 1),
+        init_with(
+            keys(3),
+            2,
+            upgrade_governor::state::MIN_TIMELOCK_SECONDS - 1,
+        ),
         E::TimelockTooShort,
     );
     assert_ok(init_with(
@@ -198,7 +203,10 @@ fn execute_before_eta_is_rejected() {
     f.extend_for(COUNTER_V2.len()); // one second passes
     f.chain.advance(TIMELOCK - 2);
     assert_rule(f.execute_as_is(&p), E::TimelockNotPassed);
-    assert_eq!(f.chain.account(&program_data_pda(&f.program)).unwrap().data[45..45 + COUNTER_V1.len()], *COUNTER_V1);
+    assert_eq!(
+        f.chain.account(&program_data_pda(&f.program)).unwrap().data[45..45 + COUNTER_V1.len()],
+        *COUNTER_V1
+    );
 }
 
 #[test]
@@ -206,7 +214,10 @@ fn execute_while_paused_is_rejected() {
     let mut f = Fixture::new();
     let p = f.approved_and_due();
     let guardian = f.guardian.insecure_clone();
-    assert_ok(f.chain.send(&[pause_ix(&f.multisig, &guardian.pubkey())], &[&guardian]));
+    assert_ok(
+        f.chain
+            .send(&[pause_ix(&f.multisig, &guardian.pubkey())], &[&guardian]),
+    );
     assert!(f.multisig_state().paused);
     assert_rule(f.execute(&p), E::SystemPaused);
 }
@@ -258,7 +269,7 @@ fn upgrade_replaces_the_program_bytes_and_new_code_runs() {
     let states = f.create_counters(1);
     // v1 does not know `touch`.
     let touch = counter::touch_ix(&f.program, &states[0]);
-    assert!(f.chain.send(&[touch.clone()], &[]).is_err());
+    assert!(f.chain.send(std::slice::from_ref(&touch), &[]).is_err());
 
     let p = f.approved_and_due();
     let before = f.chain.account(&program_data_pda(&f.program)).unwrap();
@@ -271,27 +282,39 @@ fn upgrade_replaces_the_program_bytes_and_new_code_runs() {
     // The upgrade authority stays the PDA; the buffer is closed into the proposer's account.
     assert_eq!(after.data[12], 1);
     assert_eq!(after.data[13..45], *f.authority.as_ref());
-    assert!(f.chain.account(&f.buffer).map_or(true, |a| a.lamports == 0));
+    assert!(f.chain.account(&f.buffer).is_none_or(|a| a.lamports == 0));
     let s = f.proposal_state(&p);
     assert_eq!(s.status, ProposalStatus::Executed);
     assert_eq!(s.executed_at, f.chain.now());
     // The upgrade went through the loader by CPI, with the event emitted by self-CPI.
     let inner: Vec<_> = meta.inner_instructions.iter().flatten().collect();
-    assert!(inner.len() >= 2, "expected the loader CPI and the event CPI");
+    assert!(
+        inner.len() >= 2,
+        "expected the loader CPI and the event CPI"
+    );
 
     // The new code runs in later slots, and keeps running many slots later: v1 refused the
     // unknown `touch` with InvalidInstruction (1); v2 knows it and asks for a migration first
     // (WrongLayoutVersion, 9), logging as v2.
     for wait in [1, 3600, 7 * 24 * 3600] {
         f.chain.advance(wait);
-        let res = f.chain.send(&[counter::touch_ix(&f.program, &states[0])], &[]);
+        let res = f
+            .chain
+            .send(&[counter::touch_ix(&f.program, &states[0])], &[]);
         let failed = res.expect_err("a v1-layout account must be migrated before v2 touches it");
         assert_eq!(
             failed.err,
-            solana_transaction_error::TransactionError::InstructionError(0, InstructionError::Custom(9))
+            solana_transaction_error::TransactionError::InstructionError(
+                0,
+                InstructionError::Custom(9)
+            )
         );
         assert!(
-            failed.meta.logs.iter().any(|l| l.contains("governed-counter v2")),
+            failed
+                .meta
+                .logs
+                .iter()
+                .any(|l| l.contains("governed-counter v2")),
             "{:?}",
             failed.meta.logs
         );
@@ -408,7 +431,10 @@ fn migration_rewrites_layout_and_a_second_run_is_a_no_op() {
     assert_eq!(f.chain.account(&states[1]).unwrap().data, v2);
 
     // And the v2-only instruction now works on the migrated account.
-    assert_ok(f.chain.send(&[counter::touch_ix(&f.program, &states[1])], &[]));
+    assert_ok(
+        f.chain
+            .send(&[counter::touch_ix(&f.program, &states[1])], &[]),
+    );
     assert_eq!(f.chain.account(&states[1]).unwrap().data[48], 1);
 }
 
@@ -457,11 +483,15 @@ fn program_data_too_small_is_reported_and_a_permissionless_extension_does_not_bl
     // Anyone may extend a program; that moves the last-deploy slot but not the code, so the
     // approved upgrade still executes.
     let slot_before = u64::from_le_bytes(
-        f.chain.account(&program_data_pda(&f.program)).unwrap().data[4..12].try_into().unwrap(),
+        f.chain.account(&program_data_pda(&f.program)).unwrap().data[4..12]
+            .try_into()
+            .unwrap(),
     );
     f.extend_for(COUNTER_V2.len());
     let slot_after = u64::from_le_bytes(
-        f.chain.account(&program_data_pda(&f.program)).unwrap().data[4..12].try_into().unwrap(),
+        f.chain.account(&program_data_pda(&f.program)).unwrap().data[4..12]
+            .try_into()
+            .unwrap(),
     );
     assert_ne!(slot_before, slot_after, "ExtendProgram moved the slot");
     assert_ok(f.execute_as_is(&p));

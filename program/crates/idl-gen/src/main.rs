@@ -42,8 +42,8 @@ fn main() -> ExitCode {
         println!("idl-gen: {} is up to date", out.display());
         return ExitCode::SUCCESS;
     }
-    if let Err(e) = std::fs::create_dir_all(out.parent().unwrap())
-        .and_then(|_| std::fs::write(&out, json))
+    if let Err(e) =
+        std::fs::create_dir_all(out.parent().unwrap()).and_then(|_| std::fs::write(&out, json))
     {
         eprintln!("idl-gen: write {}: {e}", out.display());
         return ExitCode::FAILURE;

@@ -23,8 +23,7 @@ pub fn handler<'info>(ctx: Context<'info, ResumeSystem<'info>>) -> Result<()> {
     let multisig = &mut ctx.accounts.multisig;
     let mut signers: Vec<Pubkey> = Vec::with_capacity(ctx.remaining_accounts.len());
     for account in ctx.remaining_accounts {
-        if account.is_signer && multisig.is_member(account.key) && !signers.contains(account.key)
-        {
+        if account.is_signer && multisig.is_member(account.key) && !signers.contains(account.key) {
             signers.push(*account.key);
         }
     }
