@@ -1,0 +1,66 @@
+package api
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/chain"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
+)
+
+// Chain is what the API reads from and sends to the Solana cluster. *chain.Client provides
+// most of it; RPCChain adds the rest.
+type Chain interface {
+	GetMultisig(ctx context.Context, multisig solana.PublicKey) (*governor.Multisig, error)
+	GetProposal(ctx context.Context, proposal solana.PublicKey) (*governor.Proposal, error)
+	GetBuffer(ctx context.Context, buffer solana.PublicKey) (*loader.Buffer, error)
+	// LatestBlockhash is the blockhash unsigned transactions are built on.
+	LatestBlockhash(ctx context.Context) (solana.Hash, error)
+	// SendSigned submits a transaction others signed, as it is, and waits for confirmation.
+	SendSigned(ctx context.Context, tx *solana.Transaction) (solana.Signature, error)
+	// SignatureKnown reports whether the cluster has already seen a transaction with sig.
+	SignatureKnown(ctx context.Context, sig solana.Signature) (bool, error)
+	// Health fails when the node is unreachable or says it is unhealthy.
+	Health(ctx context.Context) error
+}
+
+// RPCChain is Chain over the project's chain client.
+type RPCChain struct {
+	*chain.Client
+}
+
+var _ Chain = RPCChain{}
+
+// LatestBlockhash reads the newest blockhash at the client's commitment.
+func (c RPCChain) LatestBlockhash(ctx context.Context) (solana.Hash, error) {
+	res, err := c.RPC().GetLatestBlockhash(ctx, c.Commitment())
+	if err != nil {
+		return solana.Hash{}, fmt.Errorf("latest blockhash: %w", &chain.RPCError{Method: "getLatestBlockhash", Message: err.Error()})
+	}
+	return res.Value.Blockhash, nil
+}
+
+// SignatureKnown asks the node, searching its whole history, whether sig was processed.
+func (c RPCChain) SignatureKnown(ctx context.Context, sig solana.Signature) (bool, error) {
+	res, err := c.RPC().GetSignatureStatuses(ctx, true, sig)
+	if err != nil {
+		return false, fmt.Errorf("signature status of %s: %w", sig, &chain.RPCError{Method: "getSignatureStatuses", Message: err.Error()})
+	}
+	return res != nil && len(res.Value) == 1 && res.Value[0] != nil, nil
+}
+
+// Health is the node's getHealth.
+func (c RPCChain) Health(ctx context.Context) error {
+	out, err := c.RPC().GetHealth(ctx)
+	if err != nil {
+		return fmt.Errorf("rpc health: %w", err)
+	}
+	if out != rpc.HealthOk {
+		return fmt.Errorf("rpc health: node says %q", out)
+	}
+	return nil
+}

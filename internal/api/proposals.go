@@ -1,0 +1,736 @@
+package api
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/upgrade-governor/upgrade-governor/activities"
+	"github.com/upgrade-governor/upgrade-governor/internal/chain"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
+	"github.com/upgrade-governor/upgrade-governor/workflows"
+)
+
+// Audit actions the API appends. Where the API itself saw an on-chain effect confirmed (an
+// approval through the workflow's update, a cancel, pause or resume it submitted) it uses the
+// action the workflow's activities and the indexer use for that effect, so the
+// (signature, action) key makes whichever comes second a no-op. Where the effect is still to
+// come in a workflow, it records the request under its own action.
+const (
+	ActionProposalSubmitted  = "proposal.submitted"
+	ActionStopRequested      = "proposal.stop_requested"
+	ActionExecuteRequested   = "proposal.execute_requested"
+	ActionMigrationRequested = "migration.requested"
+	ActionProposalCancelled  = "proposal." + string(store.ProposalCancelled)
+	ActionSystemPaused       = "system.paused"
+	ActionSystemResumed      = "system.resumed"
+)
+
+// audit appends the row of an accepted request; a row with the same signature and action
+// already there (a retry, or the activity that wrote it first) is left alone.
+func (s *Server) audit(c *gin.Context, e store.AuditEntry) error {
+	e.Source = store.SourceAPI
+	if e.Details == nil {
+		e.Details = map[string]any{}
+	}
+	e.Details["request_id"] = c.GetString(ctxRequestID)
+	if _, err := s.store.AppendAudit(c.Request.Context(), e); err != nil {
+		return fmt.Errorf("audit %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// MigrationPlanBody is the migration a proposal declares, as the MigrationWorkflow runs it.
+type MigrationPlanBody struct {
+	TargetVersion *int   `json:"target_version"`
+	FromVersion   *int   `json:"from_version"`
+	DataSize      *int64 `json:"data_size"`
+	VersionOffset *int64 `json:"version_offset"`
+}
+
+// maxAccountSize is the largest Solana account (10 MiB).
+const maxAccountSize = 10 << 20
+
+func (b *MigrationPlanBody) plan(field string) (activities.MigrationPlan, error) {
+	if b.TargetVersion == nil {
+		return activities.MigrationPlan{}, badRequest(CodeMissingField, field+".target_version", "target_version is required")
+	}
+	if b.FromVersion == nil {
+		return activities.MigrationPlan{}, badRequest(CodeMissingField, field+".from_version", "from_version is required")
+	}
+	if *b.TargetVersion < 1 || *b.TargetVersion > 255 {
+		return activities.MigrationPlan{}, invalidField(field+".target_version", "want 1 to 255")
+	}
+	if *b.FromVersion < 0 || *b.FromVersion > 255 || *b.FromVersion == *b.TargetVersion {
+		return activities.MigrationPlan{}, invalidField(field+".from_version", "want 0 to 255, other than target_version")
+	}
+	p := activities.MigrationPlan{TargetVersion: uint8(*b.TargetVersion), FromVersion: uint8(*b.FromVersion)}
+	if b.DataSize != nil {
+		if *b.DataSize < 0 || *b.DataSize > maxAccountSize {
+			return activities.MigrationPlan{}, invalidField(field+".data_size", "want 0 (any size) to %d bytes", maxAccountSize)
+		}
+		p.DataSize = uint64(*b.DataSize)
+	}
+	if b.VersionOffset != nil {
+		if *b.VersionOffset < 0 || *b.VersionOffset > maxAccountSize-1 ||
+			(p.DataSize > 0 && uint64(*b.VersionOffset) >= p.DataSize) {
+			return activities.MigrationPlan{}, invalidField(field+".version_offset", "want an offset inside the account's data")
+		}
+		p.VersionOffset = uint32(*b.VersionOffset)
+	}
+	return p, nil
+}
+
+type createProposalBody struct {
+	Transaction string             `json:"transaction"`
+	Description *string            `json:"description"`
+	Migration   *MigrationPlanBody `json:"migration"`
+}
+
+// CreateProposalResponse answers POST /proposals.
+type CreateProposalResponse struct {
+	Proposal   string `json:"proposal"`
+	Multisig   string `json:"multisig"`
+	Signature  string `json:"signature"`
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id"`
+	// Created is false when the workflow already existed (a retried request).
+	Created bool `json:"created"`
+}
+
+func (s *Server) createProposal(c *gin.Context) {
+	ctx := c.Request.Context()
+	var body createProposalBody
+	if err := bindJSON(c, &body); err != nil {
+		respond(c, err)
+		return
+	}
+	tx, err := parseSignedTx(body.Transaction, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	ix, err := expectInstruction[*governor.ProposeUpgrade](tx, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	description := ix.Args.Description
+	if body.Description != nil && *body.Description != description {
+		respond(c, invalidField("description", "differs from the description the transaction proposes (%q)", description))
+		return
+	}
+	var plan *activities.MigrationPlan
+	switch {
+	case body.Migration == nil && ix.Args.Migration != nil:
+		respond(c, badRequest(CodeMigrationMismatch, "migration",
+			"the transaction declares a migration to version %d: describe it in migration", ix.Args.Migration.TargetVersion))
+		return
+	case body.Migration != nil && ix.Args.Migration == nil:
+		respond(c, badRequest(CodeMigrationMismatch, "migration", "the transaction declares no migration"))
+		return
+	case body.Migration != nil:
+		p, err := body.Migration.plan("migration")
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		if p.TargetVersion != ix.Args.Migration.TargetVersion {
+			respond(c, badRequest(CodeMigrationMismatch, "migration.target_version",
+				"the transaction migrates to version %d", ix.Args.Migration.TargetVersion))
+			return
+		}
+		plan = &p
+	}
+	if authority, _ := governor.FindAuthorityAddress(ix.Multisig); !ix.Authority.Equals(authority) {
+		respond(c, badRequest(CodeWrongMultisig, "transaction", "authority %s is not the multisig's authority PDA %s", ix.Authority, authority))
+		return
+	}
+	if pd := loader.FindProgramDataAddress(ix.TargetProgram); !ix.ProgramData.Equals(pd) {
+		respond(c, badRequest(CodeMalformedTx, "transaction", "program_data %s is not %s's ProgramData %s", ix.ProgramData, ix.TargetProgram, pd))
+		return
+	}
+
+	ms, err := s.chain.GetMultisig(ctx, ix.Multisig)
+	if err != nil {
+		respond(c, chainReadError(err, "transaction", "multisig %s", ix.Multisig))
+		return
+	}
+	if err := requireMember(ms, ix.Proposer, false, "transaction"); err != nil {
+		respond(c, err)
+		return
+	}
+	wid := workflows.ProposalWorkflowID(ix.Proposal.String())
+	if next, _ := governor.FindProposalAddress(ix.Multisig, ms.ProposalIndex+1); !ix.Proposal.Equals(next) {
+		// Not the next proposal: acceptable only as a retry of one already proposed or started.
+		if err := s.checkAlreadyProposed(ctx, ix, wid); err != nil {
+			respond(c, err)
+			return
+		}
+	}
+
+	hash := hex.EncodeToString(ix.Args.BufferHash[:])
+	runID, created, err := s.start(ctx, client.StartWorkflowOptions{
+		ID:                    wid,
+		TaskQueue:             s.cfg.TaskQueue,
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		StaticSummary:         fmt.Sprintf("Upgrade %s to %s", ix.TargetProgram, hash),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.SAProgram.ValueSet(ix.TargetProgram.String()),
+			workflows.SAMultisig.ValueSet(ix.Multisig.String()),
+			workflows.SAStatus.ValueSet("pending"),
+		),
+	}, workflows.UpgradeProposalWorkflow, workflows.ProposalInput{
+		Proposal: ix.Proposal.String(), Multisig: ix.Multisig.String(), TargetProgram: ix.TargetProgram.String(),
+		Buffer: ix.Buffer.String(), BufferHash: hash, Proposer: ix.Proposer.String(),
+		Description: description, ProposeTx: tx.raw, Migration: plan,
+	})
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	if created {
+		err = s.audit(c, store.AuditEntry{
+			Actor: ix.Proposer.String(), Action: ActionProposalSubmitted, Proposal: ix.Proposal.String(),
+			Signature: tx.SignatureString(),
+			Details: map[string]any{
+				"workflow_id": wid, "run_id": runID, "multisig": ix.Multisig.String(),
+				"program": ix.TargetProgram.String(), "buffer": ix.Buffer.String(), "buffer_hash": hash,
+			},
+		})
+		if err != nil {
+			respond(c, err)
+			return
+		}
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	c.JSON(status, CreateProposalResponse{
+		Proposal: ix.Proposal.String(), Multisig: ix.Multisig.String(), Signature: tx.SignatureString(),
+		WorkflowID: wid, RunID: runID, Created: created,
+	})
+}
+
+// checkAlreadyProposed accepts a propose transaction for a proposal that is not the
+// multisig's next one only when it is already on chain as this transaction proposes it, or
+// its workflow already exists: a retry. Anything else cannot land.
+func (s *Server) checkAlreadyProposed(ctx context.Context, ix *governor.ProposeUpgrade, wid string) error {
+	d, err := s.describe(ctx, wid)
+	if err != nil {
+		return err
+	}
+	if d != nil {
+		return nil
+	}
+	p, err := s.chain.GetProposal(ctx, ix.Proposal)
+	if err != nil && !errors.Is(err, chain.ErrAccountNotFound) {
+		return err
+	}
+	if err == nil && p.Multisig.Equals(ix.Multisig) && p.Proposer.Equals(ix.Proposer) &&
+		p.Buffer.Equals(ix.Buffer) && p.BufferHash == ix.Args.BufferHash && p.TargetProgram.Equals(ix.TargetProgram) {
+		return nil
+	}
+	return newError(http.StatusConflict, CodeStaleProposalIndex, "transaction",
+		"proposal %s is not the multisig's next proposal; build the transaction again (POST /tx/propose)", ix.Proposal)
+}
+
+// chainReadError says which account a failed read was about.
+func chainReadError(err error, field, format string, args ...any) error {
+	what := fmt.Sprintf(format, args...)
+	switch {
+	case errors.Is(err, chain.ErrAccountNotFound):
+		return newError(http.StatusNotFound, CodeAccountNotFound, field, "%s does not exist on chain", what)
+	case errors.Is(err, governor.ErrWrongAccount):
+		return badRequest(CodeWrongAccount, field, "%s is not a governor account of that type", what)
+	}
+	return fmt.Errorf("read %s: %w", what, err)
+}
+
+// ProposalListResponse is one page of the index.
+type ProposalListResponse struct {
+	Proposals []ProposalView `json:"proposals"`
+	Total     int            `json:"total"`
+	Limit     int            `json:"limit"`
+	Offset    int            `json:"offset"`
+	// NextOffset is the offset of the next page; null on the last page.
+	NextOffset *int `json:"next_offset"`
+}
+
+// StatusPending is the status shown for a proposal only its workflow knows yet.
+const StatusPending = "pending"
+
+var proposalStatuses = []store.ProposalStatus{store.ProposalActive, store.ProposalApproved,
+	store.ProposalExecuted, store.ProposalCancelled, store.ProposalExpired}
+
+func (s *Server) listProposals(c *gin.Context) {
+	var f store.ProposalFilter
+	if st := c.Query("status"); st != "" {
+		if !slices.Contains(proposalStatuses, store.ProposalStatus(st)) {
+			respond(c, invalidField("status", "want one of active, approved, executed, cancelled, expired"))
+			return
+		}
+		f.Status = store.ProposalStatus(st)
+	}
+	var err error
+	if f.TargetProgram, err = queryPubkey(c, "program"); err != nil {
+		respond(c, err)
+		return
+	}
+	if f.Multisig, err = queryPubkey(c, "multisig"); err != nil {
+		respond(c, err)
+		return
+	}
+	if f.Limit, err = queryInt(c, "limit", 50, 1, 500); err != nil {
+		respond(c, err)
+		return
+	}
+	if f.Offset, err = queryInt(c, "offset", 0, 0, 1<<30); err != nil {
+		respond(c, err)
+		return
+	}
+	page, err := s.store.ListProposals(c.Request.Context(), f)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	out := ProposalListResponse{Proposals: []ProposalView{}, Total: page.Total, Limit: f.Limit, Offset: f.Offset}
+	for _, p := range page.Proposals {
+		out.Proposals = append(out.Proposals, proposalFromStore(p))
+	}
+	if next := f.Offset + len(page.Proposals); next < page.Total {
+		out.NextOffset = &next
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// ProposalDetailResponse is everything known about one proposal.
+type ProposalDetailResponse struct {
+	Proposal ProposalView `json:"proposal"`
+	// Source says where Proposal was read: "chain" (the truth), "index" (the chain has no
+	// such account) or "workflow" (neither has it yet: right after POST /proposals; the
+	// proposal then shows only its address and status "pending").
+	Source string `json:"source"`
+	// Paused is the multisig's pause flag (chain source only).
+	Paused          *bool          `json:"paused"`
+	Indexed         *ProposalView  `json:"indexed"`
+	ApprovalHistory []ApprovalView `json:"approval_history"`
+	Workflow        *WorkflowView  `json:"workflow"`
+}
+
+func (s *Server) getProposal(c *gin.Context) {
+	ctx := c.Request.Context()
+	addr, err := pathPubkey(c)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	out := ProposalDetailResponse{ApprovalHistory: []ApprovalView{}}
+	indexed, err := s.store.GetProposal(ctx, addr.String())
+	switch {
+	case err == nil:
+		v := proposalFromStore(indexed)
+		out.Indexed = &v
+	case !errors.Is(err, store.ErrNotFound):
+		respond(c, err)
+		return
+	}
+	p, err := s.chain.GetProposal(ctx, addr)
+	switch {
+	case err == nil:
+		ms, err := s.chain.GetMultisig(ctx, p.Multisig)
+		if err != nil {
+			respond(c, chainReadError(err, "id", "multisig %s", p.Multisig))
+			return
+		}
+		out.Proposal, out.Source, out.Paused = proposalFromChain(addr, p, ms), "chain", &ms.Paused
+	case errors.Is(err, chain.ErrAccountNotFound) && out.Indexed != nil:
+		out.Proposal, out.Source = *out.Indexed, "index"
+	case errors.Is(err, chain.ErrAccountNotFound):
+		// Neither on chain nor indexed yet: right after POST /proposals only its workflow knows it.
+	default:
+		respond(c, chainReadError(err, "id", "proposal %s", addr))
+		return
+	}
+	approvals, err := s.store.ListApprovals(ctx, addr.String())
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	for _, a := range approvals {
+		out.ApprovalHistory = append(out.ApprovalHistory, ApprovalView{
+			Member: a.Member, Signature: a.Signature, Slot: a.Slot, ApprovedAt: a.ApprovedAt.UTC(),
+		})
+	}
+	if out.Workflow, err = s.proposalWorkflow(ctx, workflows.ProposalWorkflowID(addr.String())); err != nil {
+		respond(c, err)
+		return
+	}
+	if out.Source == "" {
+		if out.Workflow == nil {
+			respond(c, newError(http.StatusNotFound, CodeProposalNotFound, "id", "proposal %s is not on chain, not indexed, and has no workflow", addr))
+			return
+		}
+		in, err := s.proposalInput(ctx, out.Workflow.ID)
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		out.Source, out.Proposal = "workflow", proposalFromInput(in)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type transactionBody struct {
+	Transaction string `json:"transaction"`
+}
+
+// governedProposal reads the proposal a transaction names (it must be the path's) and its
+// multisig (it must be the transaction's).
+func (s *Server) governedProposal(ctx context.Context, path, inTx, multisig solana.PublicKey) (*governor.Proposal, *governor.Multisig, error) {
+	if !inTx.Equals(path) {
+		return nil, nil, badRequest(CodeWrongProposal, "transaction", "the transaction is for proposal %s, the path names %s", inTx, path)
+	}
+	p, err := s.chain.GetProposal(ctx, path)
+	if errors.Is(err, chain.ErrAccountNotFound) {
+		return nil, nil, newError(http.StatusNotFound, CodeProposalNotFound, "id", "proposal %s does not exist on chain", path)
+	}
+	if err != nil {
+		return nil, nil, chainReadError(err, "id", "proposal %s", path)
+	}
+	if !p.Multisig.Equals(multisig) {
+		return nil, nil, badRequest(CodeWrongMultisig, "transaction", "the transaction names multisig %s, the proposal belongs to %s", multisig, p.Multisig)
+	}
+	ms, err := s.chain.GetMultisig(ctx, p.Multisig)
+	if err != nil {
+		return nil, nil, chainReadError(err, "transaction", "multisig %s", p.Multisig)
+	}
+	return p, ms, nil
+}
+
+// ApproveResponse is the approve update's result.
+type ApproveResponse struct {
+	Proposal  string     `json:"proposal"`
+	Member    string     `json:"member"`
+	Signature string     `json:"signature"`
+	Approvals int        `json:"approvals"`
+	Threshold int        `json:"threshold"`
+	Status    string     `json:"status"`
+	Eta       *time.Time `json:"eta"`
+}
+
+func (s *Server) approveProposal(c *gin.Context) {
+	ctx := c.Request.Context()
+	addr, err := pathPubkey(c)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	var body transactionBody
+	if err := bindJSON(c, &body); err != nil {
+		respond(c, err)
+		return
+	}
+	tx, err := parseSignedTx(body.Transaction, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	ix, err := expectInstruction[*governor.ApproveUpgrade](tx, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	_, ms, err := s.governedProposal(ctx, addr, ix.Proposal, ix.Multisig)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	if err := requireMember(ms, ix.Member, false, "transaction"); err != nil {
+		respond(c, err)
+		return
+	}
+	if err := s.checkNotReplayed(ctx, tx, "transaction"); err != nil {
+		respond(c, err)
+		return
+	}
+	handle, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		// The signature names the update, so a retried request joins the first one.
+		UpdateID:     tx.SignatureString(),
+		WorkflowID:   workflows.ProposalWorkflowID(addr.String()),
+		UpdateName:   workflows.UpdateApprove,
+		Args:         []any{workflows.ApproveRequest{Member: ix.Member.String(), Tx: tx.raw}},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		respond(c, updateError(err))
+		return
+	}
+	var res workflows.ApproveResult
+	if err := handle.Get(ctx, &res); err != nil {
+		respond(c, updateError(err))
+		return
+	}
+	err = s.audit(c, store.AuditEntry{
+		Actor: ix.Member.String(), Action: store.ActionApprovalRecorded, Proposal: addr.String(),
+		// The transaction's own signature: the activity reports none when the chain already
+		// had the approval, and the replay check must still find this one.
+		Signature: tx.SignatureString(),
+		Details:   map[string]any{"approvals": res.Approvals, "threshold": res.Threshold, "status": res.Status},
+	})
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ApproveResponse{
+		Proposal: addr.String(), Member: ix.Member.String(), Signature: tx.SignatureString(),
+		Approvals: res.Approvals, Threshold: res.Threshold, Status: res.Status, Eta: utc(res.Eta),
+	})
+}
+
+type cancelBody struct {
+	Transaction string `json:"transaction"`
+	Reason      string `json:"reason"`
+}
+
+// maxReasonLen bounds the free text that goes into the audit trail.
+const maxReasonLen = 512
+
+// CancelResponse answers POST /proposals/:id/cancel.
+type CancelResponse struct {
+	Proposal string `json:"proposal"`
+	// Mode is "transaction" (a member's or the guardian's cancel, submitted as it is) or
+	// "emergency_stop" (the workflow was cancelled; it cancels on chain with the guardian key).
+	Mode       string `json:"mode"`
+	Signature  string `json:"signature,omitempty"`
+	WorkflowID string `json:"workflow_id"`
+	Status     string `json:"status"`
+}
+
+func (s *Server) cancelProposal(c *gin.Context) {
+	addr, err := pathPubkey(c)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	var body cancelBody
+	// The emergency stop needs no body at all.
+	if _, err := bindOptionalJSON(c, &body); err != nil {
+		respond(c, err)
+		return
+	}
+	if len(body.Reason) > maxReasonLen {
+		respond(c, invalidField("reason", "at most %d bytes", maxReasonLen))
+		return
+	}
+	if body.Transaction == "" {
+		s.emergencyStop(c, addr, body.Reason)
+		return
+	}
+	ctx := c.Request.Context()
+	tx, err := parseSignedTx(body.Transaction, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	ix, err := expectInstruction[*governor.CancelUpgrade](tx, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	p, ms, err := s.governedProposal(ctx, addr, ix.Proposal, ix.Multisig)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	if err := requireMember(ms, ix.Canceller, true, "transaction"); err != nil {
+		respond(c, err)
+		return
+	}
+	if err := s.checkNotReplayed(ctx, tx, "transaction"); err != nil {
+		respond(c, err)
+		return
+	}
+	if p.Status != governor.ProposalActive && p.Status != governor.ProposalApproved {
+		respond(c, newError(http.StatusConflict, CodeInvalidState, "", "proposal %s is %s; only an active or approved one can be cancelled", addr, chainStatus(p.Status)))
+		return
+	}
+	sig, err := s.chain.SendSigned(ctx, tx.tx)
+	if err != nil {
+		respond(c, fmt.Errorf("submit cancel of %s: %w", addr, err))
+		return
+	}
+	wid := workflows.ProposalWorkflowID(addr.String())
+	// The workflow re-reads the chain, sees the cancel and ends.
+	if err := s.temporal.SignalWorkflow(ctx, wid, "", workflows.SignalApprovalObserved, nil); err != nil && !isNotFound(err) {
+		logger(c).Warn("signal workflow after cancel", "workflow_id", wid, "error", err)
+	}
+	details := map[string]any{"multisig": ix.Multisig.String()}
+	if body.Reason != "" {
+		details["reason"] = body.Reason
+	}
+	if err := s.audit(c, store.AuditEntry{
+		Actor: ix.Canceller.String(), Action: ActionProposalCancelled, Proposal: addr.String(),
+		Signature: sig.String(), Details: details,
+	}); err != nil {
+		respond(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, CancelResponse{Proposal: addr.String(), Mode: "transaction", Signature: sig.String(), WorkflowID: wid, Status: "cancelled"})
+}
+
+// emergencyStop cancels the proposal's workflow on a guardian token: the workflow's
+// compensation cancels the proposal on chain with the worker's guardian key.
+func (s *Server) emergencyStop(c *gin.Context, addr solana.PublicKey, reason string) {
+	ctx := c.Request.Context()
+	tok, err := s.authenticate(ctx, c, guardianRoles)
+	if err != nil {
+		if e := toError(err); e.Code == CodeMissingToken {
+			e.Message = "send a member-signed cancel transaction, or use a guardian bearer token for the emergency stop"
+		}
+		respond(c, err)
+		return
+	}
+	wid := workflows.ProposalWorkflowID(addr.String())
+	d, err := s.describe(ctx, wid)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	if d == nil {
+		respond(c, newError(http.StatusNotFound, CodeWorkflowNotFound, "id", "no workflow for proposal %s", addr))
+		return
+	}
+	if !isRunning(d) {
+		respond(c, newError(http.StatusConflict, CodeWorkflowClosed, "id", "the workflow of proposal %s is %s",
+			addr, workflowStatus(d.GetWorkflowExecutionInfo().GetStatus())))
+		return
+	}
+	err = s.temporal.CancelWorkflow(ctx, wid, "")
+	var again *serviceerror.CancellationAlreadyRequested
+	first := !errors.As(err, &again)
+	if err != nil && first {
+		respond(c, fmt.Errorf("cancel workflow %s: %w", wid, err))
+		return
+	}
+	if first {
+		details := map[string]any{"workflow_id": wid, "run_id": d.GetWorkflowExecutionInfo().GetExecution().GetRunId()}
+		if reason != "" {
+			details["reason"] = reason
+		}
+		if err := s.audit(c, store.AuditEntry{Actor: tok.Name, Action: ActionStopRequested, Proposal: addr.String(), Details: details}); err != nil {
+			respond(c, err)
+			return
+		}
+	}
+	c.JSON(http.StatusAccepted, CancelResponse{Proposal: addr.String(), Mode: "emergency_stop", WorkflowID: wid, Status: "cancel_requested"})
+}
+
+func isNotFound(err error) bool {
+	var nf *serviceerror.NotFound
+	return errors.As(err, &nf)
+}
+
+// ExecuteResponse answers POST /proposals/:id/execute.
+type ExecuteResponse struct {
+	Proposal string `json:"proposal"`
+	// Signalled is false when the workflow had already finished.
+	Signalled bool          `json:"signalled"`
+	Workflow  *WorkflowView `json:"workflow"`
+}
+
+func (s *Server) executeProposal(c *gin.Context) {
+	ctx := c.Request.Context()
+	addr, err := pathPubkey(c)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	var body transactionBody
+	if _, err := bindOptionalJSON(c, &body); err != nil {
+		respond(c, err)
+		return
+	}
+	entry := store.AuditEntry{Action: ActionExecuteRequested, Proposal: addr.String()}
+	if body.Transaction != "" {
+		// A member asks with a signed execute transaction, which proves who asks; the
+		// workflow executes with its own key after re-checking the buffer.
+		tx, err := parseSignedTx(body.Transaction, "transaction")
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		ix, err := expectInstruction[*governor.ExecuteUpgrade](tx, "transaction")
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		_, ms, err := s.governedProposal(ctx, addr, ix.Proposal, ix.Multisig)
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		if err := requireMember(ms, ix.Executor, false, "transaction"); err != nil {
+			respond(c, err)
+			return
+		}
+		if err := s.checkNotReplayed(ctx, tx, "transaction"); err != nil {
+			respond(c, err)
+			return
+		}
+		entry.Actor, entry.Signature = ix.Executor.String(), tx.SignatureString()
+	} else {
+		tok, err := s.authenticate(ctx, c, operatorRoles)
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		entry.Actor = tok.Name
+	}
+	wid := workflows.ProposalWorkflowID(addr.String())
+	d, err := s.describe(ctx, wid)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	if d == nil {
+		respond(c, newError(http.StatusNotFound, CodeWorkflowNotFound, "id", "no workflow for proposal %s", addr))
+		return
+	}
+	signalled := false
+	if isRunning(d) {
+		err := s.temporal.SignalWorkflow(ctx, wid, "", workflows.SignalExecute, nil)
+		if err != nil && !isNotFound(err) {
+			respond(c, fmt.Errorf("signal %s: %w", wid, err))
+			return
+		}
+		signalled = err == nil
+	}
+	if signalled {
+		entry.Details = map[string]any{"workflow_id": wid}
+		if err := s.audit(c, entry); err != nil {
+			respond(c, err)
+			return
+		}
+	}
+	wf, err := s.proposalWorkflow(ctx, wid)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, ExecuteResponse{Proposal: addr.String(), Signalled: signalled, Workflow: wf})
+}

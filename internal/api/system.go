@@ -1,0 +1,166 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/workflowservice/v1"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
+	"github.com/upgrade-governor/upgrade-governor/workflows"
+)
+
+// SystemResponse answers pause and resume.
+type SystemResponse struct {
+	Multisig  string `json:"multisig"`
+	Signature string `json:"signature"`
+	Paused    bool   `json:"paused"`
+	// Signalled lists the proposal workflows told that the system resumed.
+	Signalled []string `json:"signalled,omitempty"`
+}
+
+func (s *Server) pauseSystem(c *gin.Context) {
+	ctx := c.Request.Context()
+	var body transactionBody
+	if err := bindJSON(c, &body); err != nil {
+		respond(c, err)
+		return
+	}
+	tx, err := parseSignedTx(body.Transaction, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	ix, err := expectInstruction[*governor.PauseSystem](tx, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	ms, err := s.chain.GetMultisig(ctx, ix.Multisig)
+	if err != nil {
+		respond(c, chainReadError(err, "transaction", "multisig %s", ix.Multisig))
+		return
+	}
+	if err := requireMember(ms, ix.Pauser, true, "transaction"); err != nil {
+		respond(c, err)
+		return
+	}
+	if err := s.checkNotReplayed(ctx, tx, "transaction"); err != nil {
+		respond(c, err)
+		return
+	}
+	if ms.Paused {
+		respond(c, newError(http.StatusConflict, CodeInvalidState, "", "multisig %s is already paused", ix.Multisig))
+		return
+	}
+	sig, err := s.chain.SendSigned(ctx, tx.tx)
+	if err != nil {
+		respond(c, fmt.Errorf("submit pause of %s: %w", ix.Multisig, err))
+		return
+	}
+	if err := s.audit(c, store.AuditEntry{
+		Actor: ix.Pauser.String(), Action: ActionSystemPaused, Signature: sig.String(),
+		Details: map[string]any{"multisig": ix.Multisig.String()},
+	}); err != nil {
+		respond(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, SystemResponse{Multisig: ix.Multisig.String(), Signature: sig.String(), Paused: true})
+}
+
+func (s *Server) resumeSystem(c *gin.Context) {
+	ctx := c.Request.Context()
+	var body transactionBody
+	if err := bindJSON(c, &body); err != nil {
+		respond(c, err)
+		return
+	}
+	tx, err := parseSignedTx(body.Transaction, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	ix, err := expectInstruction[*governor.ResumeSystem](tx, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	ms, err := s.chain.GetMultisig(ctx, ix.Multisig)
+	if err != nil {
+		respond(c, chainReadError(err, "transaction", "multisig %s", ix.Multisig))
+		return
+	}
+	distinct := map[solana.PublicKey]bool{}
+	for _, k := range ix.Signers {
+		if err := requireMember(ms, k, false, "transaction"); err != nil {
+			respond(c, err)
+			return
+		}
+		distinct[k] = true
+	}
+	if len(distinct) < int(ms.Threshold) {
+		respond(c, newError(http.StatusForbidden, CodeBelowThreshold, "transaction",
+			"%d distinct members signed; resuming needs the threshold of %d", len(distinct), ms.Threshold))
+		return
+	}
+	if err := s.checkNotReplayed(ctx, tx, "transaction"); err != nil {
+		respond(c, err)
+		return
+	}
+	if !ms.Paused {
+		respond(c, newError(http.StatusConflict, CodeInvalidState, "", "multisig %s is not paused", ix.Multisig))
+		return
+	}
+	sig, err := s.chain.SendSigned(ctx, tx.tx)
+	if err != nil {
+		respond(c, fmt.Errorf("submit resume of %s: %w", ix.Multisig, err))
+		return
+	}
+	if err := s.audit(c, store.AuditEntry{
+		Actor: ix.Signers[0].String(), Action: ActionSystemResumed, Signature: sig.String(),
+		Details: map[string]any{"multisig": ix.Multisig.String(), "signers": keys(ix.Signers)},
+	}); err != nil {
+		respond(c, err)
+		return
+	}
+	// The resume is on chain whatever happens next; waiting workflows also poll, so a
+	// signal that fails only delays them.
+	signalled, err := s.signalResumed(ctx, ix.Multisig)
+	if err != nil {
+		logger(c).Warn("signal workflows after resume", "multisig", ix.Multisig, "error", err)
+	}
+	c.JSON(http.StatusOK, SystemResponse{Multisig: ix.Multisig.String(), Signature: sig.String(), Paused: false, Signalled: signalled})
+}
+
+// signalResumed tells every running proposal workflow of the multisig that it resumed.
+func (s *Server) signalResumed(ctx context.Context, multisig solana.PublicKey) ([]string, error) {
+	query := fmt.Sprintf("WorkflowType = 'UpgradeProposalWorkflow' AND ExecutionStatus = 'Running' AND %s = '%s'",
+		workflows.SAMultisig.GetName(), multisig)
+	signalled := []string{}
+	var token []byte
+	for {
+		resp, err := s.temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: query, NextPageToken: token, PageSize: 100,
+		})
+		if err != nil {
+			return signalled, fmt.Errorf("list workflows of %s: %w", multisig, err)
+		}
+		for _, e := range resp.GetExecutions() {
+			id := e.GetExecution().GetWorkflowId()
+			if err := s.temporal.SignalWorkflow(ctx, id, "", workflows.SignalResumed, nil); err != nil {
+				if isNotFound(err) {
+					continue // finished since the listing
+				}
+				return signalled, fmt.Errorf("signal %s: %w", id, err)
+			}
+			signalled = append(signalled, id)
+		}
+		if token = resp.GetNextPageToken(); len(token) == 0 {
+			return signalled, nil
+		}
+	}
+}

@@ -1,0 +1,204 @@
+package api
+
+import (
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
+	"github.com/upgrade-governor/upgrade-governor/workflows"
+)
+
+// ProposalView is a proposal as the API shows it, from the chain or from the index.
+type ProposalView struct {
+	Address                string     `json:"address"`
+	Multisig               string     `json:"multisig"`
+	Index                  uint64     `json:"index"`
+	TargetProgram          string     `json:"target_program"`
+	Buffer                 string     `json:"buffer"`
+	BufferHash             string     `json:"buffer_hash"`
+	Proposer               string     `json:"proposer"`
+	Description            string     `json:"description"`
+	Status                 string     `json:"status"`
+	Approvals              []string   `json:"approvals"`
+	ApprovalCount          int        `json:"approval_count"`
+	Threshold              int        `json:"threshold"`
+	MigrationTargetVersion *int       `json:"migration_target_version"`
+	CreatedAt              *time.Time `json:"created_at"`
+	ApprovedAt             *time.Time `json:"approved_at"`
+	Eta                    *time.Time `json:"eta"`
+	ExpiresAt              *time.Time `json:"expires_at"`
+	ExecutedAt             *time.Time `json:"executed_at"`
+	ClosedAt               *time.Time `json:"closed_at"`
+	WorkflowID             string     `json:"workflow_id,omitempty"`
+	ProposeSignature       string     `json:"propose_signature,omitempty"`
+	ExecuteSignature       string     `json:"execute_signature,omitempty"`
+}
+
+func proposalFromStore(p store.Proposal) ProposalView {
+	v := ProposalView{
+		Address: p.Address, Multisig: p.Multisig, Index: p.Index, TargetProgram: p.TargetProgram,
+		Buffer: p.Buffer, BufferHash: p.BufferHash, Proposer: p.Proposer, Description: p.Description,
+		Status: string(p.Status), Approvals: []string{}, ApprovalCount: p.Approvals, Threshold: p.Threshold,
+		MigrationTargetVersion: p.MigrationTargetVersion, ApprovedAt: utc(p.ApprovedAt), Eta: utc(p.ETA),
+		ExecutedAt: utc(p.ExecutedAt), ClosedAt: utc(p.ClosedAt), WorkflowID: p.WorkflowID,
+		ProposeSignature: p.ProposeSignature, ExecuteSignature: p.ExecuteSignature,
+	}
+	created := p.CreatedAt.UTC()
+	v.CreatedAt = &created
+	return v
+}
+
+// proposalFromInput is what the workflow was asked to propose, before the chain has it.
+func proposalFromInput(in workflows.ProposalInput) ProposalView {
+	v := ProposalView{
+		Address: in.Proposal, Multisig: in.Multisig, TargetProgram: in.TargetProgram, Buffer: in.Buffer,
+		BufferHash: in.BufferHash, Proposer: in.Proposer, Description: in.Description,
+		Status: StatusPending, Approvals: []string{},
+	}
+	if in.Migration != nil {
+		t := int(in.Migration.TargetVersion)
+		v.MigrationTargetVersion = &t
+	}
+	return v
+}
+
+func proposalFromChain(addr solana.PublicKey, p *governor.Proposal, m *governor.Multisig) ProposalView {
+	v := ProposalView{
+		Address: addr.String(), Multisig: p.Multisig.String(), Index: p.Index,
+		TargetProgram: p.TargetProgram.String(), Buffer: p.Buffer.String(),
+		BufferHash: hex.EncodeToString(p.BufferHash[:]), Proposer: p.Proposer.String(),
+		Description: p.Description, Status: chainStatus(p.Status), Approvals: keys(p.Approvals),
+		ApprovalCount: len(p.Approvals), CreatedAt: fmtTime(p.CreatedAt), ApprovedAt: fmtTime(p.ApprovedAt),
+		Eta: fmtTime(p.Eta), ExpiresAt: fmtTime(p.ExpiresAt), ExecutedAt: fmtTime(p.ExecutedAt),
+		ClosedAt: fmtTime(p.CancelledAt),
+	}
+	if m != nil {
+		v.Threshold = int(m.Threshold)
+	}
+	if p.Migration != nil {
+		t := int(p.Migration.TargetVersion)
+		v.MigrationTargetVersion = &t
+	}
+	return v
+}
+
+// chainStatus spells the program's status the way the index and the workflow do.
+func chainStatus(s governor.ProposalStatus) string { return strings.ToLower(s.String()) }
+
+func keys(ks []solana.PublicKey) []string {
+	out := make([]string, len(ks))
+	for i, k := range ks {
+		out[i] = k.String()
+	}
+	return out
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// ApprovalView is one recorded approval with the transaction that made it.
+type ApprovalView struct {
+	Member     string    `json:"member"`
+	Signature  string    `json:"signature"`
+	Slot       uint64    `json:"slot"`
+	ApprovedAt time.Time `json:"approved_at"`
+}
+
+// ProposalStateView is the workflow's live status (its status query).
+type ProposalStateView struct {
+	Step                string     `json:"step"`
+	Status              string     `json:"status"`
+	Approvals           []string   `json:"approvals"`
+	Threshold           int        `json:"threshold"`
+	Eta                 *time.Time `json:"eta"`
+	ExpiresAt           *time.Time `json:"expires_at"`
+	Paused              bool       `json:"paused"`
+	ProposeSignature    string     `json:"propose_signature,omitempty"`
+	ExecuteSignature    string     `json:"execute_signature,omitempty"`
+	CancelSignature     string     `json:"cancel_signature,omitempty"`
+	MigrationWorkflowID string     `json:"migration_workflow_id,omitempty"`
+	LastError           string     `json:"last_error,omitempty"`
+}
+
+func stateView(st workflows.ProposalState) *ProposalStateView {
+	approvals := st.Approvals
+	if approvals == nil {
+		approvals = []string{}
+	}
+	return &ProposalStateView{
+		Step: st.Step, Status: st.Status, Approvals: approvals, Threshold: st.Threshold,
+		Eta: utc(st.Eta), ExpiresAt: utc(st.ExpiresAt), Paused: st.Paused,
+		ProposeSignature: st.ProposeSignature, ExecuteSignature: st.ExecuteSignature,
+		CancelSignature: st.CancelSignature, MigrationWorkflowID: st.MigrationWorkflowID,
+		LastError: st.LastError,
+	}
+}
+
+// WorkflowView is a workflow execution as Temporal describes it, with its live state when
+// the query answered.
+type WorkflowView struct {
+	ID     string `json:"id"`
+	RunID  string `json:"run_id"`
+	Status string `json:"status"` // running, completed, failed, canceled, terminated, ...
+	// State is the status query's answer; null when the query did not answer in time.
+	State      *ProposalStateView `json:"state"`
+	QueryError string             `json:"query_error,omitempty"`
+}
+
+// MigrationStateView is the migration workflow's progress query answer.
+type MigrationStateView struct {
+	Status       string    `json:"status"`
+	Total        int       `json:"total"`
+	Migrated     int       `json:"migrated"`
+	Failed       int       `json:"failed"`
+	Remaining    int       `json:"remaining"`
+	Transactions int       `json:"transactions"`
+	ComputeUnits uint64    `json:"compute_units"`
+	Cursor       string    `json:"cursor"`
+	RatePerSec   float64   `json:"rate_per_sec"`
+	StartedAt    time.Time `json:"started_at"`
+	Runs         int       `json:"runs"`
+	LastError    string    `json:"last_error,omitempty"`
+}
+
+func migrationStateView(st workflows.MigrationState) *MigrationStateView {
+	return &MigrationStateView{
+		Status: st.Status, Total: st.Total, Migrated: st.Migrated, Failed: st.Failed,
+		Remaining: st.Remaining, Transactions: st.Transactions, ComputeUnits: st.ComputeUnits,
+		Cursor: st.Cursor, RatePerSec: st.RatePerSec, StartedAt: st.StartedAt.UTC(), Runs: st.Runs,
+		LastError: st.LastError,
+	}
+}
+
+// JobProgressView counts a migration job's accounts from the index.
+type JobProgressView struct {
+	Status    string `json:"status"`
+	StoppedAt string `json:"stopped_at,omitempty"`
+	Total     int    `json:"total"`
+	Pending   int    `json:"pending"`
+	Migrated  int    `json:"migrated"`
+	Failed    int    `json:"failed"`
+	Skipped   int    `json:"skipped"`
+}
+
+// AuditEntryView is one audit row.
+type AuditEntryView struct {
+	ID        int64          `json:"id"`
+	At        time.Time      `json:"at"`
+	Actor     string         `json:"actor"`
+	Action    string         `json:"action"`
+	Proposal  string         `json:"proposal,omitempty"`
+	Signature string         `json:"signature,omitempty"`
+	Slot      uint64         `json:"slot,omitempty"`
+	Source    string         `json:"source"`
+	Details   map[string]any `json:"details"`
+}
