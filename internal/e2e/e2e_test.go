@@ -1,0 +1,141 @@
+// Package e2e runs the whole system from its real parts — PostgreSQL, the Temporal dev server,
+// localnet, the worker and API server binaries — and tells the demo's story through the API,
+// then checks the chain, the audit trail and Temporal agree.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/devstack"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
+	"github.com/upgrade-governor/upgrade-governor/internal/indexer"
+	"github.com/upgrade-governor/upgrade-governor/internal/scenario"
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
+	"github.com/upgrade-governor/upgrade-governor/internal/temporaltest"
+	"github.com/upgrade-governor/upgrade-governor/workflows"
+)
+
+func buildBinaries(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command("go", "build", "-o", dir+"/", "../../worker", "../../apiserver")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return dir
+}
+
+func TestUpgradeStoryEndToEnd(t *testing.T) {
+	if _, err := os.Stat(devstack.LocalnetBinary()); err != nil {
+		t.Fatalf("localnet binary %s is missing: run `make localnet`", devstack.LocalnetBinary())
+	}
+	temporalBin, err := temporaltest.Binary()
+	require.NoError(t, err, temporaltest.InstallHint)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+
+	// PostgreSQL runs as the postgres user when we are root: its directory must be reachable.
+	dir, err := os.MkdirTemp("", "e2e-")
+	require.NoError(t, err)
+	require.NoError(t, os.Chmod(dir, 0o755))
+	defer os.RemoveAll(dir)
+	st, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: buildBinaries(t), TemporalBin: temporalBin})
+	require.NoError(t, err)
+	defer st.Stop()
+
+	const accounts = 60
+	res, err := scenario.Run(ctx, st, scenario.Options{
+		Accounts: accounts, TemporalBin: temporalBin, ELFDir: "../../program/examples/governed-counter/elf",
+		Out: testWriter{t},
+	})
+	require.NoError(t, err, "logs in %s", dir)
+	require.Equal(t, accounts, res.Migrated)
+
+	// The chain: v2 is deployed, the PDA is still the upgrade authority.
+	v2, err := os.ReadFile("../../program/examples/governed-counter/elf/governed_counter_v2.so")
+	require.NoError(t, err)
+	pd, err := st.Chain.GetProgramData(ctx, res.Program)
+	require.NoError(t, err)
+	require.Equal(t, loader.ELFHash(v2), pd.Hash())
+
+	// The index and audit trail agree with the chain.
+	s, err := store.New(ctx, st.DatabaseURL)
+	require.NoError(t, err)
+	defer s.Close()
+	executed, err := s.GetProposal(ctx, res.Executed.String())
+	require.NoError(t, err)
+	require.Equal(t, store.ProposalExecuted, executed.Status)
+	require.NotEmpty(t, executed.ExecuteSignature)
+	rollbacks, err := s.ListRollbacks(ctx, res.Cancelled.String())
+	require.NoError(t, err)
+	require.Len(t, rollbacks, 1, "the emergency stop is recorded once")
+	require.NotEmpty(t, rollbacks[0].CancelSignature)
+	job, err := s.JobProgress(ctx, workflows.MigrationWorkflowID(res.Executed.String()))
+	require.NoError(t, err)
+	require.Equal(t, accounts, job.Migrated)
+	require.Equal(t, accounts, job.Total)
+
+	ix := &indexer.Indexer{Chain: st.Chain, Store: s}
+	require.Eventually(t, func() bool {
+		m, err := ix.Reconcile(ctx, res.Multisig)
+		return err == nil && len(m) == 0
+	}, 20*time.Second, 500*time.Millisecond, "audit trail and chain must agree")
+
+	// Temporal: the first workflow completed, the second was cancelled.
+	tc, err := client.Dial(client.Options{HostPort: st.TemporalAddress})
+	require.NoError(t, err)
+	defer tc.Close()
+	d1, err := tc.DescribeWorkflowExecution(ctx, workflows.ProposalWorkflowID(res.Executed.String()), "")
+	require.NoError(t, err)
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, d1.WorkflowExecutionInfo.Status)
+	d2, err := tc.DescribeWorkflowExecution(ctx, workflows.ProposalWorkflowID(res.Cancelled.String()), "")
+	require.NoError(t, err)
+	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED, d2.WorkflowExecutionInfo.Status)
+
+	// Recorded histories feed the replay test (workflows/replay_test.go): a change that
+	// breaks determinism fails it. Refresh them with UPDATE_REPLAY_HISTORY=1.
+	if os.Getenv("UPDATE_REPLAY_HISTORY") == "1" {
+		for name, id := range map[string]string{
+			"proposal_executed_with_migration": workflows.ProposalWorkflowID(res.Executed.String()),
+			"proposal_cancelled":               workflows.ProposalWorkflowID(res.Cancelled.String()),
+			"migration":                        workflows.MigrationWorkflowID(res.Executed.String()),
+		} {
+			saveHistory(t, tc, id, filepath.Join("..", "..", "workflows", "testdata", name+".json"))
+		}
+	}
+}
+
+func saveHistory(t *testing.T, tc client.Client, id, path string) {
+	t.Helper()
+	it := tc.GetWorkflowHistory(context.Background(), id, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	h := &history.History{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		require.NoError(t, err)
+		h.Events = append(h.Events, ev)
+	}
+	data, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+	require.NoError(t, err)
+	var check map[string]any
+	require.NoError(t, json.Unmarshal(data, &check))
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	t.Logf("wrote %s (%d events)", path, len(h.Events))
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
