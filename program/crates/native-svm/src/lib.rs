@@ -31,15 +31,30 @@
 //! and restored around nested invocations (Anchor's `emit_cpi!` re-enters the program
 //! through a self-CPI).
 //!
+//! # Registering a program
+//!
+//! * LiteSVM: `native_svm::add_native_program(&mut svm, my_program::ID, my_program::entry)`.
+//! * surfpool-core (whose `SurfnetSvm` wraps a LiteSVM in `inner.svm`), before the surfnet
+//!   starts: `native_svm::register_native_entry(id, entry)` then
+//!   `surfnet_svm.inner.svm.add_builtin(id, native_svm::builtin_registerer())`.
+//!
+//! [`deploy_upgradeable`] and [`write_buffer`] place real SBF programs and buffers under the
+//! upgradeable loader ([`upgradeable_program_accounts`] and [`buffer_account`] build the same
+//! accounts for other account stores).
+//!
 //! # Limits
 //!
 //! * Native code is not metered; each native invocation consumes 1 compute unit (the
 //!   runtime requires builtins to consume some). Callees reached by CPI are metered.
-//! * On the host `solana_msg::msg!` prints to stdout (it does not go through the stubs);
-//!   use `solana_sysvar::program_stubs::sol_log` or the `solana-msg` patch described in
-//!   the README to see it in transaction logs. `solana_cpi::set_return_data` and
-//!   `solana_cpi::invoke*` are no-ops on the host: call the `solana_sysvar::program_stubs`
-//!   functions (anchor-lang's `invoke_signed` already does, through `solana-invoke`).
+//! * On the host `solana_msg::msg!` (anchor-lang's `msg!` and error logging) prints to
+//!   stdout instead of calling the stubs; `patches/solana-msg`, applied with
+//!   `[patch.crates-io]` in the workspace, routes it to `sol_log` so it lands in the
+//!   transaction logs. `solana_sysvar::program_stubs::sol_log` always does.
+//! * `solana_cpi::invoke*` and `solana_cpi::set_return_data` are no-ops on the host (they do
+//!   not call the stubs): use the `solana_sysvar::program_stubs` functions or
+//!   `solana_invoke` (anchor-lang's `invoke`/`invoke_signed` already go through
+//!   `solana-invoke`; its `set_return_data` is solana-cpi's, so Anchor return values are lost
+//!   natively).
 //! * The program must be built with `panic = "unwind"` (the default): a failed CPI unwinds
 //!   back to the builtin.
 //! * A LiteSVM that is rebuilt from scratch (surfpool's `surfnet_resetNetwork`, garbage

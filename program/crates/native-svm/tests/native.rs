@@ -359,22 +359,6 @@ fn logs_land_in_the_transaction_logs() {
     );
 }
 
-/// `solana_msg::msg!` prints with `println!` on the host; with the solana-msg patch
-/// (`patches/solana-msg`, applied in the workspace's `[patch.crates-io]`) it goes through the
-/// syscall stubs into the transaction logs.
-#[test]
-#[ignore = "needs the solana-msg patch in program/Cargo.toml (crates/native-svm/patches/solana-msg)"]
-fn msg_lands_in_the_transaction_logs() {
-    let (mut svm, payer) = svm_with_program();
-    let meta = send(&mut svm, &payer, &[ix(&[MSG], vec![])]).unwrap();
-    assert!(
-        meta.logs
-            .contains(&"Program log: msg! from native, 1 + 2 = 3".to_string()),
-        "msg! went to stdout, not to the transaction logs: is solana-msg patched? {:?}",
-        meta.logs
-    );
-}
-
 #[test]
 fn nested_self_cpi_keeps_one_frame_per_level() {
     let (mut svm, payer) = svm_with_program();
