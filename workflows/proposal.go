@@ -101,21 +101,13 @@ type ProposalState struct {
 }
 
 // Search attributes the workflow keeps current, so operators can filter in the Web UI
-// (registered on the dev server with --search-attribute NAME=TYPE).
+// (registered on the dev server by internal/temporaltest's flags, and in docker-compose.yml).
 var (
 	SAProgram  = temporal.NewSearchAttributeKeyKeyword("UpgradeProgram")
 	SAMultisig = temporal.NewSearchAttributeKeyKeyword("UpgradeMultisig")
 	SAStatus   = temporal.NewSearchAttributeKeyKeyword("ProposalStatus")
 	SAEta      = temporal.NewSearchAttributeKeyTime("UpgradeEta")
 )
-
-// SearchAttributeFlags are the dev-server flags that register the attributes above.
-var SearchAttributeFlags = []string{
-	"--search-attribute", "UpgradeProgram=Keyword",
-	"--search-attribute", "UpgradeMultisig=Keyword",
-	"--search-attribute", "ProposalStatus=Keyword",
-	"--search-attribute", "UpgradeEta=Datetime",
-}
 
 // Activity options, each with its reason.
 var (
