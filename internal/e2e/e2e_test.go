@@ -50,7 +50,8 @@ func TestUpgradeStoryEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, os.Chmod(dir, 0o755))
 	defer os.RemoveAll(dir)
-	st, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: buildBinaries(t), TemporalBin: temporalBin})
+	bins := buildBinaries(t)
+	st, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: bins, TemporalBin: temporalBin})
 	require.NoError(t, err)
 	defer st.Stop()
 
@@ -91,6 +92,12 @@ func TestUpgradeStoryEndToEnd(t *testing.T) {
 		m, err := ix.Reconcile(ctx, res.Multisig)
 		return err == nil && len(m) == 0
 	}, 20*time.Second, 500*time.Millisecond, "audit trail and chain must agree")
+	// The operator's command says the same.
+	rec := exec.CommandContext(ctx, filepath.Join(bins, "worker"), "reconcile", res.Multisig.String())
+	rec.Env = append(os.Environ(), "UG_DATABASE_URL="+st.DatabaseURL, "UG_RPC_URL="+st.RPCURL)
+	out, err := rec.CombinedOutput()
+	require.NoError(t, err, "worker reconcile: %s", out)
+	require.Contains(t, string(out), "audit index agrees with the chain")
 
 	// Temporal: the first workflow completed, the second was cancelled.
 	tc, err := client.Dial(client.Options{HostPort: st.TemporalAddress})
