@@ -1,19 +1,13 @@
 package api_test
 
 import (
-	"bufio"
 	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +22,7 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/config"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
+	"github.com/upgrade-governor/upgrade-governor/internal/localnettest"
 	"github.com/upgrade-governor/upgrade-governor/internal/pgtest"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 	"github.com/upgrade-governor/upgrade-governor/internal/temporaltest"
@@ -38,83 +33,9 @@ import (
 // Agave runtime), with the worker's real activities. They fail, never skip, when the localnet
 // binary is missing: `make localnet` builds it.
 
-// TODO(chain): internal/chain has the same starter in its tests; an exported
-// internal/localnettest would let both use one.
 func startLocalnet(t *testing.T) string {
 	t.Helper()
-	bin := os.Getenv("LOCALNET_BIN")
-	if bin == "" {
-		home, err := os.UserHomeDir()
-		require.NoError(t, err, "find the localnet binary: set LOCALNET_BIN")
-		bin = filepath.Join(home, ".cache", "upgrade-governor", "target", "release", "localnet")
-	}
-	if st, err := os.Stat(bin); err != nil || st.IsDir() {
-		t.Fatalf("localnet binary not found at %s (%v): run `make localnet` to build it, or set LOCALNET_BIN", bin, err)
-	}
-	rpcPort, wsPort := freePort(t), freePort(t)
-	for wsPort == rpcPort {
-		wsPort = freePort(t)
-	}
-	cmd := exec.Command(bin, "--rpc-port", fmt.Sprint(rpcPort), "--ws-port", fmt.Sprint(wsPort))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stdout, err := cmd.StdoutPipe()
-	require.NoError(t, err)
-	cmd.Stderr = cmd.Stdout
-	require.NoError(t, cmd.Start(), "start %s", bin)
-	var mu sync.Mutex
-	var lines []string
-	ready := make(chan string, 1)
-	readyLine := regexp.MustCompile(`^localnet ready rpc=(\S+)`)
-	go func() {
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			mu.Lock()
-			lines = append(lines, sc.Text())
-			if len(lines) > 200 {
-				lines = lines[1:]
-			}
-			mu.Unlock()
-			if m := readyLine.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case ready <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	output := func() string { mu.Lock(); defer mu.Unlock(); return strings.Join(lines, "\n") }
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("localnet output (last lines):\n%s", output())
-		}
-	})
-	select {
-	case url := <-ready:
-		return url
-	case err := <-exited:
-		t.Fatalf("localnet exited before it was ready: %v\n%s", err, output())
-	case <-time.After(60 * time.Second):
-		t.Fatalf("localnet not ready after 60 s\n%s", output())
-	}
-	return ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	addr := freeAddr(t)
-	var port int
-	_, err := fmt.Sscanf(addr[strings.LastIndexByte(addr, ':')+1:], "%d", &port)
-	require.NoError(t, err)
-	return port
+	return localnettest.Start(t).RPC
 }
 
 // chainEnv is the API over the real chain with a real worker.

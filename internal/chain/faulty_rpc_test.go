@@ -14,6 +14,8 @@ import (
 	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/gagliardetto/solana-go/rpc/jsonrpc"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/localnettest"
 )
 
 // faultyRPC injects the faults a real node cannot be made to show on demand (a call that
@@ -128,9 +130,9 @@ func (f *faultyRPC) CallBatch(ctx context.Context, reqs jsonrpc.RPCRequests) (js
 // faultyLocalnet is a localnet behind a faultyRPC, with a funded payer.
 func faultyLocalnet(t *testing.T, localnetArgs []string, opts ...Option) (*Client, *faultyRPC, *Keypair, context.Context) {
 	t.Helper()
-	ln := startLocalnet(t, localnetArgs...)
+	ln := localnettest.Start(t, localnetArgs...)
 	ctx := testContext(t, 2*time.Minute)
-	payer := fundedKeypair(t, ctx, ln.client(), 10)
+	payer := fundedKeypair(t, ctx, client(ln), 10)
 	f := newFaultyRPC(jsonrpc.NewClient(ln.RPC))
 	base := []Option{
 		WithPollInterval(50 * time.Millisecond),

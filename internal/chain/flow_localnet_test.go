@@ -16,6 +16,7 @@ import (
 
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
+	"github.com/upgrade-governor/upgrade-governor/internal/localnettest"
 )
 
 // The example governed program (program/examples/governed-counter): sBPF v0 ELFs.
@@ -151,9 +152,9 @@ func pubkeys(kps []*Keypair) []solana.PublicKey {
 // the upgrade executes; the counters are migrated in batches and run v2-only code. Every
 // step's events are read back from getTransaction.
 func TestGovernanceFlowOnLocalnet(t *testing.T) {
-	ln := startLocalnet(t)
+	ln := localnettest.Start(t)
 	ctx := testContext(t, 5*time.Minute)
-	c := ln.client()
+	c := client(ln)
 	payer := fundedKeypair(t, ctx, c, 100)
 	var members []*Keypair
 	for range 5 {

@@ -10,12 +10,13 @@ import (
 
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
+	"github.com/upgrade-governor/upgrade-governor/internal/localnettest"
 )
 
 func TestLandedFailureIsAProgramErrorWithSignatureAndLogs(t *testing.T) {
-	ln := startLocalnet(t)
+	ln := localnettest.Start(t)
 	ctx := testContext(t, time.Minute)
-	c := ln.client(WithSkipPreflight())
+	c := client(ln, WithSkipPreflight())
 	payer := fundedKeypair(t, ctx, c, 10)
 	createKey := mustKeypair(t)
 	// Threshold 0 breaks a rule: without preflight the transaction lands and fails.
@@ -55,9 +56,9 @@ func TestLandedFailureIsAProgramErrorWithSignatureAndLogs(t *testing.T) {
 
 func TestSendSignedCannotResignAnExpiredTransaction(t *testing.T) {
 	// Short slots, so a blockhash (150 blocks) expires in a few seconds.
-	ln := startLocalnet(t, "--slot-time-ms", "20")
+	ln := localnettest.Start(t, "--slot-time-ms", "20")
 	ctx := testContext(t, time.Minute)
-	c := ln.client()
+	c := client(ln)
 	payer := fundedKeypair(t, ctx, c, 10)
 	bh, err := c.RPC().GetLatestBlockhash(ctx, rpc.CommitmentConfirmed)
 	if err != nil {
@@ -95,9 +96,9 @@ func TestSendSignedCannotResignAnExpiredTransaction(t *testing.T) {
 }
 
 func TestReadsOfMissingThingsAreTypedErrors(t *testing.T) {
-	ln := startLocalnet(t)
+	ln := localnettest.Start(t)
 	ctx := testContext(t, time.Minute)
-	c := ln.client()
+	c := client(ln)
 	nobody := solana.NewWallet().PublicKey()
 	if _, err := c.GetAccount(ctx, nobody); !errors.Is(err, ErrAccountNotFound) {
 		t.Errorf("GetAccount: %v", err)
