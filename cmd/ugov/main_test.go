@@ -1,0 +1,283 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/chain"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+)
+
+// tripwire is an HTTP endpoint that counts every request it gets: given as --rpc-url and
+// --api-url, it proves that a command refused its input before reaching the network.
+type tripwire struct {
+	*httptest.Server
+	hits atomic.Int32
+}
+
+func newTripwire(t *testing.T) *tripwire {
+	tw := &tripwire{}
+	tw.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		tw.hits.Add(1)
+		http.Error(w, "tripwire", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(tw.Close)
+	return tw
+}
+
+type outcome struct {
+	code           int
+	stdout, stderr string
+}
+
+// ugov runs the CLI in-process with HOME set to an empty directory (no default keypair).
+func ugov(t *testing.T, env map[string]string, args ...string) outcome {
+	t.Helper()
+	home := t.TempDir()
+	getenv := func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		if k == "HOME" {
+			return home
+		}
+		return ""
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, getenv, &stdout, &stderr)
+	return outcome{code: code, stdout: stdout.String(), stderr: stderr.String()}
+}
+
+var (
+	keyA = solana.NewWallet().PublicKey().String()
+	keyB = solana.NewWallet().PublicKey().String()
+)
+
+func writeKeypair(t *testing.T) (*chain.Keypair, string) {
+	t.Helper()
+	kp, err := chain.NewKeypair()
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "id.json")
+	require.NoError(t, kp.WriteFile(path))
+	return kp, path
+}
+
+func TestBadInputIsRefusedBeforeAnythingIsSent(t *testing.T) {
+	rpc, api := newTripwire(t), newTripwire(t)
+	_, keyFile := writeKeypair(t)
+	net := []string{"--rpc-url", rpc.URL, "--api-url", api.URL}
+	propose := func(extra ...string) []string {
+		return append([]string{"propose", "--keypair", keyFile, "--multisig", keyA, "--program", keyB, "--buffer", keyA}, extra...)
+	}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		// want is the start of the error line after "ugov: ".
+		want string
+	}{
+		{"unknown command", []string{"frobnicate"}, 2, "frobnicate: unknown command"},
+		{"no command", []string{}, 2, "missing command"},
+		{"unknown multisig subcommand", []string{"multisig", "delete"}, 2, "multisig delete: unknown subcommand"},
+		{"unknown flag", []string{"approve", keyA, "--frob"}, 2, "--frob: unknown flag"},
+		{"flag without value", []string{"propose", "--rpc-url", rpc.URL, "--api-url", api.URL, "--buffer"}, 2, "--buffer: needs a value"},
+		{"bad buffer key", propose("--buffer", "not-a-key"), 2, `--buffer: not a public key (base58): "not-a-key"`},
+		{"bad multisig key", []string{"pause", "--multisig", "0OIl"}, 2, `--multisig: not a public key`},
+		{"bad proposal argument", []string{"approve", "xyz"}, 2, `PROPOSAL: not a public key`},
+		{"missing proposal argument", []string{"approve"}, 2, "PROPOSAL: missing"},
+		{"extra argument", []string{"show", keyA, keyB}, 2, keyB + ": unexpected argument"},
+		{"missing required flag", []string{"propose", "--multisig", keyA, "--program", keyB}, 2, "--buffer: missing (required)"},
+		{"bad hash, not hex", propose("--hash", "zz"), 2, `--hash: want the 64 hex digits of a solana-verify hash, got "zz"`},
+		{"bad hash, short", propose("--hash", strings.Repeat("ab", 31)), 2, "--hash: want the 64 hex digits"},
+		{"migration data without version", propose("--migration-data", "02"), 2, "--migration-version: required with --migration-data"},
+		{"migration version out of range", propose("--migration-version", "300", "--migration-from", "1"), 2, "--migration-version: want 1 to 255"},
+		{"migration from missing with the API", propose("--migration-version", "2", "--migration-data", "02"), 2, "--migration-from: required"},
+		{"description too long", propose("--description", strings.Repeat("x", governor.MaxDescriptionLen+1)), 2, "--description: 257 bytes"},
+		{"missing default keypair", []string{"approve", keyA}, 1, "--keypair: read keypair file: open "},
+		{"missing keypair file", []string{"approve", keyA, "--keypair", "/nonexistent/member.json"}, 1, "--keypair: read keypair file: open /nonexistent/member.json"},
+		{"global flag before the command", []string{"--keypair", "/nonexistent/first.json", "approve", keyA}, 1, "--keypair: read keypair file: open /nonexistent/first.json"},
+		{"missing signer file", []string{"resume", "--multisig", keyA, "--keypair", keyFile, "--signer", "/nonexistent/b.json"}, 1, "--signer: read keypair file"},
+		{"threshold above members", []string{"multisig", "create", "--members", keyA + "," + keyB, "--threshold", "3", "--guardian", keyA}, 2, "--threshold: want 1 to 2"},
+		{"duplicate member", []string{"multisig", "create", "--members", keyA + "," + keyA, "--threshold", "1", "--guardian", keyA}, 2, "--members: " + keyA + " is listed twice"},
+		{"timelock too short", []string{"multisig", "create", "--members", keyA, "--threshold", "1", "--guardian", keyA, "--timelock", "10m"}, 2, "--timelock: want whole seconds, at least 1h0m0s"},
+		{"bad member key", []string{"multisig", "create", "--members", keyA + ",nope", "--threshold", "1", "--guardian", keyA}, 2, `--members: member 2: not a public key`},
+		{"bad threshold value", []string{"multisig", "create", "--threshold", "three"}, 2, `--threshold: invalid value "three"`},
+		{"two hash sources", []string{"hash", "--buffer", keyA, "--program", keyB}, 2, "give exactly one of --buffer, --program, --file"},
+		{"missing ELF file", []string{"hash", "--file", "/nonexistent/p.so"}, 1, "--file: open /nonexistent/p.so"},
+		{"bad output", []string{"show", keyA, "--output", "yaml"}, 2, `--output: want text or json, got "yaml"`},
+		{"other program id", []string{"show", keyA, "--program-id", keyB}, 2, "--program-id: this build of ugov signs for the governor"},
+		{"bad api url", []string{"show", keyA, "--api-url", "localhost:8080"}, 2, `--api-url: want http(s)://host[:port]`},
+		{"bad status", []string{"list", "--multisig", keyA, "--status", "done"}, 2, "--status: want one of active, approved, executed, cancelled, expired"},
+		{"garbage to sign", []string{"resume", "--add-signature", "bm90IGEgdHg=", "--keypair", keyFile}, 2, "--add-signature: not a base64 transaction"},
+		{"resume without multisig", []string{"resume", "--keypair", keyFile}, 2, "--multisig: missing"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := tc.args
+			// Network flags go last, so the tests also cover flags after arguments; a test
+			// that sets one of them itself comes first and wins.
+			if !strings.Contains(strings.Join(args, " "), "--api-url") {
+				args = append(append([]string{}, args...), net...)
+			}
+			o := ugov(t, nil, args...)
+			require.Equal(t, tc.code, o.code, "stdout: %s\nstderr: %s", o.stdout, o.stderr)
+			require.Contains(t, o.stderr, "ugov: "+tc.want)
+			require.Empty(t, o.stdout)
+			require.Zero(t, rpc.hits.Load(), "nothing may reach RPC")
+			require.Zero(t, api.hits.Load(), "nothing may reach the API")
+		})
+	}
+}
+
+func TestErrorsAreJSONWithOutputJSON(t *testing.T) {
+	rpc := newTripwire(t)
+	for _, args := range [][]string{
+		{"--output", "json", "frobnicate"},
+		{"hash", "--buffer", "nope", "--output=json", "--rpc-url", rpc.URL},
+	} {
+		o := ugov(t, nil, args...)
+		require.Equal(t, 2, o.code)
+		require.Empty(t, o.stderr, "a JSON error goes to stdout only")
+		var body struct {
+			Error struct {
+				Code, Message, Field string
+			} `json:"error"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(o.stdout), &body), o.stdout)
+		require.NotEmpty(t, body.Error.Code)
+		require.NotEmpty(t, body.Error.Message)
+		require.NotEmpty(t, body.Error.Field)
+	}
+	require.Zero(t, rpc.hits.Load())
+}
+
+func TestUnreachableRPCIsReportedWithoutKeyMaterial(t *testing.T) {
+	kp, keyFile := writeKeypair(t)
+	raw, err := os.ReadFile(keyFile)
+	require.NoError(t, err)
+	rpc := newTripwire(t)
+	o := ugov(t, nil, "approve", keyA, "--keypair", keyFile, "--rpc-url", rpc.URL, "--output", "json")
+	require.Equal(t, 1, o.code)
+	require.NotZero(t, rpc.hits.Load(), "this one does reach RPC")
+	var body struct {
+		Error struct{ Code, Field string } `json:"error"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(o.stdout), &body), o.stdout)
+	require.Equal(t, "PROPOSAL", body.Error.Field)
+	for _, out := range []string{o.stdout, o.stderr} {
+		require.NotContains(t, out, strings.TrimSpace(string(raw)))
+		require.NotContains(t, out, string(raw[1:20]))
+	}
+	_ = kp
+}
+
+func TestHelpIsNotAFailure(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"--help"}, {"approve", "--help"}, {"multisig", "help"}} {
+		o := ugov(t, nil, args...)
+		require.Equal(t, 0, o.code, "%v: %s", args, o.stderr)
+		require.Contains(t, o.stdout, "usage: ugov")
+	}
+}
+
+func TestHashOfAnELFFileMatchesSolanaVerify(t *testing.T) {
+	// solana-verify get-executable-hash: SHA-256 of the ELF with trailing zeros stripped,
+	// so zero padding does not change it.
+	elf, err := os.ReadFile("../../program/examples/governed-counter/elf/governed_counter_v1.so")
+	require.NoError(t, err)
+	padded := filepath.Join(t.TempDir(), "padded.so")
+	require.NoError(t, os.WriteFile(padded, append(append([]byte{}, elf...), make([]byte, 4096)...), 0o644))
+	a := ugov(t, nil, "hash", "--file", "../../program/examples/governed-counter/elf/governed_counter_v1.so")
+	b := ugov(t, nil, "hash", "--file", padded)
+	require.Equal(t, 0, a.code, a.stderr)
+	require.Equal(t, a.stdout, b.stdout)
+	require.Regexp(t, `^[0-9a-f]{64}\n$`, a.stdout)
+}
+
+// resumeTx builds a resume_system of multisig for the signers, as `ugov resume --member`
+// does, signed by the first one.
+func resumeTx(t *testing.T, multisig solana.PublicKey, first *chain.Keypair, others ...solana.PublicKey) string {
+	t.Helper()
+	keys := append([]solana.PublicKey{first.PublicKey()}, others...)
+	tx, err := solana.NewTransaction([]solana.Instruction{governor.NewResumeSystemInstruction(multisig, keys)},
+		solana.Hash{1, 2, 3}, solana.TransactionPayer(first.PublicKey()))
+	require.NoError(t, err)
+	require.NoError(t, chain.SignTransaction(tx, first))
+	b64, err := tx.ToBase64()
+	require.NoError(t, err)
+	return b64
+}
+
+func TestResumeSignaturesAreCollectedOffline(t *testing.T) {
+	rpc, api := newTripwire(t), newTripwire(t)
+	net := []string{"--rpc-url", rpc.URL, "--api-url", api.URL, "--output", "json"}
+	a, _ := writeKeypair(t)
+	b, bFile := writeKeypair(t)
+	c, cFile := writeKeypair(t)
+	multisig := solana.NewWallet().PublicKey()
+	tx := resumeTx(t, multisig, a, b.PublicKey(), c.PublicKey())
+
+	var partial ResumePartial
+	o := ugov(t, nil, append([]string{"resume", "--add-signature", tx, "--keypair", bFile, "--sign-only"}, net...)...)
+	require.Equal(t, 0, o.code, o.stdout+o.stderr)
+	require.NoError(t, json.Unmarshal([]byte(o.stdout), &partial))
+	require.Equal(t, []string{a.PublicKey().String(), b.PublicKey().String()}, partial.Signed)
+	require.Equal(t, []string{c.PublicKey().String()}, partial.Missing)
+	require.Equal(t, multisig.String(), partial.Multisig)
+
+	o = ugov(t, nil, append([]string{"resume", "--add-signature", partial.Transaction, "--keypair", cFile, "--sign-only"}, net...)...)
+	require.Equal(t, 0, o.code, o.stdout+o.stderr)
+	require.NoError(t, json.Unmarshal([]byte(o.stdout), &partial))
+	require.Empty(t, partial.Missing)
+	done, err := solana.TransactionFromBase64(partial.Transaction)
+	require.NoError(t, err)
+	require.NoError(t, done.VerifySignatures())
+
+	// A key the transaction does not name is refused, and so is anything but resume_system.
+	_, otherFile := writeKeypair(t)
+	o = ugov(t, nil, append([]string{"resume", "--add-signature", tx, "--keypair", otherFile}, net...)...)
+	require.Equal(t, 1, o.code)
+	require.Contains(t, o.stdout, `"code": "not_a_signer"`)
+	require.Contains(t, o.stdout, `"field": "--keypair"`)
+
+	pause, err := solana.NewTransaction([]solana.Instruction{governor.NewPauseSystemInstruction(multisig, a.PublicKey())},
+		solana.Hash{1}, solana.TransactionPayer(a.PublicKey()))
+	require.NoError(t, err)
+	pauseB64, err := pause.ToBase64()
+	require.NoError(t, err)
+	o = ugov(t, nil, append([]string{"resume", "--add-signature", pauseB64, "--keypair", bFile}, net...)...)
+	require.Equal(t, 1, o.code)
+	require.Contains(t, o.stdout, `"code": "wrong_instruction"`)
+
+	// A signature that does not verify is caught before this member adds theirs.
+	forged, err := solana.TransactionFromBase64(tx)
+	require.NoError(t, err)
+	forged.Signatures[0][0] ^= 1
+	forgedB64, err := forged.ToBase64()
+	require.NoError(t, err)
+	o = ugov(t, nil, append([]string{"resume", "--add-signature", forgedB64, "--keypair", bFile}, net...)...)
+	require.Equal(t, 1, o.code)
+	require.Contains(t, o.stdout, `"code": "invalid_signature"`)
+
+	require.Zero(t, rpc.hits.Load())
+	require.Zero(t, api.hits.Load())
+}
+
+func TestFlagsMayFollowArguments(t *testing.T) {
+	fs := newEnv(func(string) string { return "" }, nil, nil).flagSet("x")
+	v := fs.String("v", "", "")
+	rest, err := parseFlags(fs, []string{"A", "--v", "1", "B", "--", "--v"}, true)
+	require.NoError(t, err)
+	require.Equal(t, "1", *v)
+	require.Equal(t, []string{"A", "B", "--v"}, rest)
+}
