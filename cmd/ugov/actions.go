@@ -202,7 +202,7 @@ func runExecute(ctx context.Context, e *env, args []string) (result, error) {
 		if _, err := e.chain.SendSigned(ctx, tx); err != nil {
 			return nil, fmt.Errorf("execute: extend program data by %d bytes: %w", extend.AdditionalBytes, err)
 		}
-		if err := waitNextSlot(ctx, e.chain); err != nil {
+		if err := e.chain.WaitNextSlot(ctx); err != nil {
 			return nil, fmt.Errorf("execute: %w", err)
 		}
 	}
@@ -290,28 +290,6 @@ func (e *env) submitSystem(ctx context.Context, r *SystemChanged, tx *solana.Tra
 	}
 	r.Signature, r.Via, r.Paused, r.Signalled = out.Signature, "api", out.Paused, out.Signalled
 	return nil
-}
-
-// waitNextSlot returns once the node is past the slot it is at now.
-func waitNextSlot(ctx context.Context, c *chain.Client) error {
-	start, err := c.RPC().GetSlot(ctx, c.Commitment())
-	if err != nil {
-		return fmt.Errorf("read slot: %w", err)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-		slot, err := c.RPC().GetSlot(ctx, c.Commitment())
-		if err != nil {
-			return fmt.Errorf("read slot: %w", err)
-		}
-		if slot > start {
-			return nil
-		}
-	}
 }
 
 func chainStatus(s governor.ProposalStatus) string {

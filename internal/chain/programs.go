@@ -3,6 +3,7 @@ package chain
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/gagliardetto/solana-go"
 
@@ -57,9 +58,11 @@ func (c *Client) DeployProgram(ctx context.Context, payer, authority, program *K
 
 // ExtendProgramInstruction returns the loader instruction that grows program's ProgramData
 // so it holds an ELF of elfLen bytes, paid by payer, or nil when it already fits.
-// execute_upgrade refuses an ELF larger than the ProgramData (ProgramDataTooSmall); the
-// instruction may precede execute_upgrade in the same transaction. ExtendProgram needs no
-// authority signature, so it works for a program governed by the PDA.
+// execute_upgrade refuses an ELF larger than the ProgramData (ProgramDataTooSmall). The
+// instruction must land in an earlier slot than execute_upgrade: the loader refuses an upgrade
+// in the slot of an extension ("Program was deployed in this block already"), and a program
+// cannot extend by CPI. ExtendProgram needs no authority signature, so it works for a program
+// governed by the PDA.
 func (c *Client) ExtendProgramInstruction(ctx context.Context, payer, program solana.PublicKey, elfLen int) (*loader.ExtendProgram, error) {
 	pd, err := c.GetProgramData(ctx, program)
 	if err != nil {
@@ -72,8 +75,9 @@ func (c *Client) ExtendProgramInstruction(ctx context.Context, payer, program so
 	return loader.NewExtendProgramInstruction(program, payer, add), nil
 }
 
-// ExtendProgramIfNeeded sends ExtendProgramInstruction on its own and returns the bytes
-// added (0 if the ELF already fits).
+// ExtendProgramIfNeeded sends ExtendProgramInstruction on its own, waits until the chain is
+// past that slot so an upgrade can follow, and returns the bytes added (0 if the ELF already
+// fits).
 func (c *Client) ExtendProgramIfNeeded(ctx context.Context, payer *Keypair, program solana.PublicKey, elfLen int) (uint32, error) {
 	ix, err := c.ExtendProgramInstruction(ctx, payer.PublicKey(), program, elfLen)
 	if err != nil || ix == nil {
@@ -82,5 +86,34 @@ func (c *Client) ExtendProgramIfNeeded(ctx context.Context, payer *Keypair, prog
 	if _, err := c.Send(ctx, []solana.Instruction{ix}, payer); err != nil {
 		return 0, fmt.Errorf("extend program %s by %d bytes: %w", program, ix.AdditionalBytes, err)
 	}
+	if err := c.WaitNextSlot(ctx); err != nil {
+		return 0, fmt.Errorf("extend program %s: %w", program, err)
+	}
 	return ix.AdditionalBytes, nil
+}
+
+// WaitNextSlot returns once the node is past the slot it is at now.
+func (c *Client) WaitNextSlot(ctx context.Context) error {
+	var start uint64
+	if err := c.call(ctx, "getSlot", func(ctx context.Context) (err error) {
+		start, err = c.rpc.GetSlot(ctx, c.commitment)
+		return err
+	}); err != nil {
+		return fmt.Errorf("wait for next slot: %w", err)
+	}
+	for {
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+		var slot uint64
+		if err := c.call(ctx, "getSlot", func(ctx context.Context) (err error) {
+			slot, err = c.rpc.GetSlot(ctx, c.commitment)
+			return err
+		}); err != nil {
+			return fmt.Errorf("wait for next slot: %w", err)
+		}
+		if slot > start {
+			return nil
+		}
+	}
 }
