@@ -78,6 +78,12 @@ type Proc struct {
 // Start brings up every part and waits until the API server is ready.
 func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	s = &Stack{opts: o, procs: map[string]*Proc{}}
+	if os.Geteuid() == 0 {
+		// PostgreSQL runs as the postgres user then: it must be able to reach its data dir.
+		if err := os.Chmod(o.Dir, 0o755); err != nil {
+			return s, fmt.Errorf("devstack: %w", err)
+		}
+	}
 	defer func() {
 		if err != nil {
 			s.Stop()
@@ -231,7 +237,8 @@ func (s *Stack) startLocalnet(ctx context.Context) error {
 	port := s.opts.RPCPort
 	var err error
 	if port == 0 {
-		if port, err = freePort(); err != nil {
+		// localnet serves WebSocket on the next port, as the solana CLI expects: both free.
+		if port, err = freePortPair(); err != nil {
 			return err
 		}
 	}
@@ -325,6 +332,22 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// freePortPair returns a free port whose next port is free too.
+func freePortPair() (int, error) {
+	for i := 0; i < 20; i++ {
+		p, err := freePort()
+		if err != nil {
+			return 0, err
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1))
+		if err == nil {
+			l.Close()
+			return p, nil
+		}
+	}
+	return 0, errors.New("devstack: no pair of free ports")
 }
 
 func exited(p *Proc) error {
@@ -422,4 +445,3 @@ func redact(url string) string {
 	return url
 }
 
-var _ = errors.New
