@@ -444,4 +444,3 @@ func redact(url string) string {
 	}
 	return url
 }
-
