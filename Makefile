@@ -29,12 +29,12 @@ localnet:
 	cd program && cargo build --release -p localnet
 
 ## test: everything; what CI runs
-test: lint test-rust idl-check elfs-check test-go
+test: lint test-rust idl-check elfs-check web-check test-go
 
 test-rust:
 	cd program && cargo test --release --workspace
 
-test-go: localnet temporal
+test-go: localnet temporal web-deps
 	go test $(GO_TEST_FLAGS) ./...
 
 lint:
@@ -83,3 +83,38 @@ $(SOLANA_BIN):
 solana-verify: $(SOLANA_VERIFY_BIN)
 $(SOLANA_VERIFY_BIN):
 	CARGO_TARGET_DIR=$(TOOLS_TARGET) cargo install solana-verify --version 0.5.2 --locked --root $(CACHE)/tools
+
+.PHONY: bench faults
+
+## bench: figures on the real stack, one table, also bench/results.json (BENCH_ACCOUNTS=100000; see bench/README.md)
+bench: build temporal
+	go build -o bin/ ./bench/cmd/bench ./bench/cmd/loadgen
+	bin/bench
+
+## faults: fault drills on the real stack (kill -9, restarts, RPC stall); each prints PASS or FAIL
+faults: build temporal
+	go build -o bin/ ./bench/cmd/faults
+	bin/faults
+
+# The browser UI (web/): TypeScript built by Vite into web/dist, which is committed and embedded
+# in apiserver with go:embed, so Go builds need no Node.js. Node.js and npm are needed only to
+# change the UI (`make web`), to check it (`make web-check`) and for its browser test.
+.PHONY: web web-deps web-check web-e2e
+WEB_STAMP := web/node_modules/.package-lock.json
+
+## web-deps: the UI's npm packages, exactly as web/package-lock.json pins them
+web-deps: $(WEB_STAMP)
+$(WEB_STAMP): web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+
+## web: rebuild web/dist from web/src (commit the result)
+web: web-deps
+	cd web && npm run build
+
+## web-check: type check, unit tests, and fail when the committed web/dist is stale
+web-check: web-deps
+	cd web && npx tsc --noEmit && npm test && npm run check
+
+## web-e2e: the UI in Debian's chromium against the whole stack (also part of `go test ./...`)
+web-e2e: web-deps localnet temporal
+	go test $(GO_TEST_FLAGS) -v ./web/e2e

@@ -119,6 +119,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	assert.Regexp(t, `^3\.1\.\d+$`, s.doc["openapi"])
 	var routes []string
 	for _, r := range newSpecServer(t).Engine().Routes() {
+		if strings.HasPrefix(r.Path, "/ui/") {
+			continue // the browser UI's files (web.go), not API routes
+		}
 		routes = append(routes, r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}"))
 	}
 	sort.Strings(routes)

@@ -130,6 +130,7 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	read.GET("/proposals/:id", s.getProposal)
 	read.GET("/migration/:id", s.getMigration)
 	read.GET("/audit", s.listAudit)
+	read.GET("/multisig/:address", s.getMultisig)
 
 	write := e.Group("", timeout(s.limits.WriteTimeout), requireJSON())
 	write.POST("/proposals", s.createProposal)
@@ -147,5 +148,6 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	build.POST("/execute", s.buildExecute)
 	build.POST("/pause", s.buildPause)
 	build.POST("/resume", s.buildResume)
+	s.mountWeb(e)
 	return e
 }
