@@ -81,6 +81,7 @@ func run(ctx context.Context, dir, dbURL, temporalAddr string, accounts int, exi
 		return err
 	}
 	fmt.Fprintf(out, "\nTemporal Web UI: %s/namespaces/default/workflows\n", st.TemporalUI)
+	fmt.Fprintf(out, "Members' page:   %s/ui/\n", st.APIURL)
 	fmt.Fprintf(out, "API:             %s/proposals\n", st.APIURL)
 	if exitAtEnd {
 		return nil
