@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
@@ -28,6 +29,34 @@ type Activities struct {
 }
 
 var worker = store.Origin{Actor: "worker", Source: store.SourceWorker}
+
+// heartbeatEvery is how often a sending activity tells Temporal it is alive while it waits for
+// a confirmation, so a worker killed mid-send is noticed within the heartbeat timeout instead
+// of the whole start-to-close timeout.
+const heartbeatEvery = 5 * time.Second
+
+// keepAlive heartbeats until the returned stop is called.
+func keepAlive(ctx context.Context) (stop func()) {
+	if !activity.IsActivity(ctx) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx)
+			}
+		}
+	}()
+	return func() { close(done) }
+}
 
 func pubkey(field, s string) (solana.PublicKey, error) {
 	k, err := solana.PublicKeyFromBase58(s)
@@ -188,6 +217,7 @@ func decodeTx(raw []byte) (*solana.Transaction, error) {
 // SubmitProposal sends the member-signed propose transaction unless the proposal exists, and
 // indexes the proposal.
 func (a *Activities) SubmitProposal(ctx context.Context, in SubmitInput) (SubmitResult, error) {
+	defer keepAlive(ctx)()
 	cp, err := a.chainProposal(ctx, in.ProposalRef)
 	if err != nil {
 		return SubmitResult{}, err
@@ -238,6 +268,7 @@ func (a *Activities) SubmitProposal(ctx context.Context, in SubmitInput) (Submit
 // SubmitApproval sends a member-signed approve transaction unless the member already approved,
 // and records the approval.
 func (a *Activities) SubmitApproval(ctx context.Context, in SubmitInput) (SubmitResult, error) {
+	defer keepAlive(ctx)()
 	cp, err := a.chainProposal(ctx, in.ProposalRef)
 	if err != nil {
 		return SubmitResult{}, err
@@ -284,6 +315,7 @@ func (a *Activities) SubmitApproval(ctx context.Context, in SubmitInput) (Submit
 // ELF is larger than ProgramData, it extends ProgramData first (the loader's ExtendProgram,
 // paid by the guardian key), which the loader does not allow by CPI.
 func (a *Activities) ExecuteUpgrade(ctx context.Context, ref ProposalRef) (ExecuteResult, error) {
+	defer keepAlive(ctx)()
 	addr, err := pubkey("proposal", ref.Proposal)
 	if err != nil {
 		return ExecuteResult{}, err
@@ -354,6 +386,7 @@ func stageOf(step string) store.RollbackStage {
 // CancelOnChain is the emergency stop's compensation: the guardian cancels the proposal on
 // chain (unless it already executed or was cancelled) and a rollback_events row records it.
 func (a *Activities) CancelOnChain(ctx context.Context, in CancelInput) (CancelResult, error) {
+	defer keepAlive(ctx)()
 	addr, err := pubkey("proposal", in.Proposal)
 	if err != nil {
 		return CancelResult{}, err

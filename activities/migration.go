@@ -31,14 +31,15 @@ func (a *Activities) ListAffectedAccounts(ctx context.Context, in ListAccountsIn
 		return 0, fmt.Errorf("create migration job %s: %w", in.JobID, err)
 	}
 	filters := []chain.Memcmp{{Offset: uint64(in.Plan.VersionOffset), Bytes: []byte{in.Plan.FromVersion}}}
-	accounts, err := a.Chain.ListProgramAccounts(ctx, program, in.Plan.DataSize, filters...)
+	accounts, err := a.Chain.ListProgramAccountKeys(ctx, program, in.Plan.DataSize, filters...)
 	if err != nil {
 		return 0, fmt.Errorf("list accounts of %s: %w", program, err)
 	}
 	keys := make([]string, len(accounts))
 	for i, acc := range accounts {
-		keys[i] = acc.Pubkey.String()
+		keys[i] = acc.String()
 	}
+	accounts = nil
 	for start := 0; start < len(keys); start += accountsPerInsert {
 		end := min(start+accountsPerInsert, len(keys))
 		if _, err := a.Store.UpsertAccountMigrations(ctx, in.JobID, keys[start:end], worker); err != nil {

@@ -122,6 +122,8 @@ var (
 	// because each activity checks the chain before it sends. Rule violations are final.
 	sendOpts = workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
+		// The activities heartbeat while they wait: a killed worker is noticed in 20 s.
+		HeartbeatTimeout: 20 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: 2 * time.Second, BackoffCoefficient: 2, MaximumInterval: 2 * time.Minute,
 			NonRetryableErrorTypes: []string{
@@ -133,6 +135,7 @@ var (
 	// The emergency stop must get through: it retries for as long as it takes.
 	cancelOpts = workflow.ActivityOptions{
 		StartToCloseTimeout: 2 * time.Minute,
+		HeartbeatTimeout:    20 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
 			NonRetryableErrorTypes: []string{activities.ErrTypeProgram},

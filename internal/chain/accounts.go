@@ -145,6 +145,35 @@ func (c *Client) ListProgramAccounts(ctx context.Context, program solana.PublicK
 	return out, nil
 }
 
+// ListProgramAccountKeys is ListProgramAccounts without the data (a zero-length dataSlice):
+// listing a million accounts to migrate then costs their keys, not their bytes.
+func (c *Client) ListProgramAccountKeys(ctx context.Context, program solana.PublicKey, dataSize uint64, filters ...Memcmp) ([]solana.PublicKey, error) {
+	zero, offset := uint64(0), uint64(0)
+	opts := &rpc.GetProgramAccountsOpts{Commitment: c.commitment, Encoding: solana.EncodingBase64,
+		DataSlice: &rpc.DataSlice{Offset: &offset, Length: &zero}}
+	if dataSize > 0 {
+		opts.Filters = append(opts.Filters, rpc.RPCFilter{DataSize: dataSize})
+	}
+	for _, f := range filters {
+		opts.Filters = append(opts.Filters, rpc.RPCFilter{Memcmp: &rpc.RPCFilterMemcmp{Offset: f.Offset, Bytes: solana.Base58(f.Bytes)}})
+	}
+	var res rpc.GetProgramAccountsResult
+	err := c.call(ctx, "getProgramAccounts", func(ctx context.Context) (err error) {
+		res, err = c.rpc.GetProgramAccountsWithOpts(ctx, program, opts)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list account keys of program %s: %w", program, err)
+	}
+	out := make([]solana.PublicKey, 0, len(res))
+	for _, a := range res {
+		if a != nil {
+			out = append(out, a.Pubkey)
+		}
+	}
+	return out, nil
+}
+
 // GetProgramData reads the ProgramData account of an upgradeable program.
 func (c *Client) GetProgramData(ctx context.Context, program solana.PublicKey) (*loader.ProgramData, error) {
 	acc, err := c.GetAccount(ctx, program)

@@ -151,7 +151,10 @@ func (ix *Indexer) apply(ctx context.Context, evs *chain.TransactionEvents) erro
 		if _, err := ix.Store.AppendAudit(ctx, entry); err != nil {
 			return fmt.Errorf("indexer: %w", err)
 		}
-		if entry.Proposal != "" {
+		// AccountsMigrated changes nothing a proposal workflow waits for; signalling it would
+		// grow the proposal workflow's history with every migrated batch (a million accounts
+		// would pass Temporal's history limit, measured by `make bench`).
+		if _, migrated := e.Event.(*governor.AccountsMigrated); entry.Proposal != "" && !migrated {
 			touched[entry.Proposal] = true
 		}
 	}
