@@ -164,10 +164,35 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if resp.StatusCode >= 300 {
 		return errorFrom(resp.StatusCode, data)
 	}
+	if out == nil {
+		return nil
+	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("%s %s: decode answer: %w", method, path, err)
 	}
 	return nil
+}
+
+// Post sends body as JSON to path and decodes the answer into out (nil: ignored). It is the
+// way to reach a route this client has no method for; errors are *Error.
+func (c *Client) Post(ctx context.Context, path string, body, out any) error {
+	if body == nil {
+		body = struct{}{}
+	}
+	return c.do(ctx, http.MethodPost, path, nil, body, out)
+}
+
+// Get reads path (which may carry a query) and decodes the answer into out.
+func (c *Client) Get(ctx context.Context, path string, out any) error {
+	q := url.Values{}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		parsed, err := url.ParseQuery(path[i+1:])
+		if err != nil {
+			return fmt.Errorf("GET %s: %w", path, err)
+		}
+		q, path = parsed, path[:i]
+	}
+	return c.do(ctx, http.MethodGet, path, q, nil, out)
 }
 
 // errorFrom reads the API's error body; an answer that is not one (a proxy's page) keeps its

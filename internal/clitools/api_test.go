@@ -1,10 +1,6 @@
 package clitools
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -13,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/upgrade-governor/upgrade-governor/internal/api"
+	"github.com/upgrade-governor/upgrade-governor/internal/apiclient"
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 )
 
@@ -89,39 +86,18 @@ func (e *env) waitStatus(proposal solana.PublicKey, want string, limit time.Dura
 	}
 }
 
+func (e *env) api() *apiclient.Client {
+	e.t.Helper()
+	c, err := apiclient.New(e.stack.APIURL, http.DefaultClient)
+	require.NoError(e.t, err)
+	return c
+}
+
 func (e *env) post(path string, body, out any) {
 	e.t.Helper()
-	data, err := json.Marshal(body)
-	require.NoError(e.t, err)
-	req, err := http.NewRequestWithContext(e.ctx, http.MethodPost, e.stack.APIURL+path, bytes.NewReader(data))
-	require.NoError(e.t, err)
-	req.Header.Set("Content-Type", "application/json")
-	require.NoError(e.t, do(req, out))
+	require.NoError(e.t, e.api().Post(e.ctx, path, body, out))
 }
 
 func (e *env) get(path string, out any) error {
-	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.stack.APIURL+path, nil)
-	if err != nil {
-		return err
-	}
-	return do(req, out)
-}
-
-func do(req *http.Request, out any) error {
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, strings.TrimSpace(string(data)))
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(data, out)
+	return e.api().Get(e.ctx, path, out)
 }

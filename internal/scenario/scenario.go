@@ -24,6 +24,7 @@ import (
 	"github.com/gagliardetto/solana-go/programs/system"
 
 	"github.com/upgrade-governor/upgrade-governor/internal/api"
+	"github.com/upgrade-governor/upgrade-governor/internal/apiclient"
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/devstack"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
@@ -61,11 +62,14 @@ type Result struct {
 
 // Run tells the story against a running stack.
 func Run(ctx context.Context, st *devstack.Stack, o Options) (Result, error) {
-	d := &demo{stack: st, c: st.Chain, http: &http.Client{Timeout: 60 * time.Second}, out: o.Out}
+	api, err := apiclient.New(st.APIURL, &http.Client{Timeout: 60 * time.Second})
+	if err != nil {
+		return Result{}, err
+	}
+	d := &demo{stack: st, c: st.Chain, api: api, out: o.Out}
 	if d.out == nil {
 		d.out = io.Discard
 	}
-	var err error
 	if d.v1, err = os.ReadFile(filepath.Join(o.ELFDir, "governed_counter_v1.so")); err != nil {
 		return Result{}, fmt.Errorf("read v1 ELF: %w", err)
 	}
@@ -84,7 +88,7 @@ func Step(w io.Writer, format string, args ...any) {
 type demo struct {
 	stack    *devstack.Stack
 	c        *chain.Client
-	http     *http.Client
+	api      *apiclient.Client
 	payer    *chain.Keypair
 	members  []*chain.Keypair
 	multisig solana.PublicKey
@@ -474,43 +478,11 @@ func (d *demo) printAudit(ctx context.Context) error {
 }
 
 func (d *demo) post(ctx context.Context, path string, body any, out any) error {
-	data, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.stack.APIURL+path, bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	return d.do(req, out)
+	return d.api.Post(ctx, path, body, out)
 }
 
 func (d *demo) get(ctx context.Context, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.stack.APIURL+path, nil)
-	if err != nil {
-		return err
-	}
-	return d.do(req, out)
-}
-
-func (d *demo) do(req *http.Request, out any) error {
-	resp, err := d.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, strings.TrimSpace(string(data)))
-	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
-	return nil
+	return d.api.Get(ctx, path, out)
 }
 
 // bar is a one-line progress bar.

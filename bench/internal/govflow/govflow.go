@@ -4,20 +4,17 @@
 package govflow
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/upgrade-governor/upgrade-governor/internal/apiclient"
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/devstack"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
@@ -44,13 +41,16 @@ type Flow struct {
 	// V1 and V2 are the governed counter's ELFs.
 	V1, V2 []byte
 
-	http *http.Client
+	api *apiclient.Client
 }
 
 // New funds a payer and five members and creates the multisig on chain.
 func New(ctx context.Context, st *devstack.Stack, elfDir string) (*Flow, error) {
-	f := &Flow{Stack: st, Chain: st.Chain, http: &http.Client{Timeout: 60 * time.Second}}
-	var err error
+	api, err := apiclient.New(st.APIURL, &http.Client{Timeout: 60 * time.Second})
+	if err != nil {
+		return nil, err
+	}
+	f := &Flow{Stack: st, Chain: st.Chain, api: api}
 	if f.V1, err = os.ReadFile(filepath.Join(elfDir, "governed_counter_v1.so")); err != nil {
 		return nil, fmt.Errorf("read v1 ELF: %w", err)
 	}
@@ -370,44 +370,12 @@ func (f *Flow) WaitStatus(ctx context.Context, proposal solana.PublicKey, want s
 
 // Post sends a JSON body to the API.
 func (f *Flow) Post(ctx context.Context, path string, body, out any) error {
-	data, err := json.Marshal(body)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, f.Stack.APIURL+path, bytes.NewReader(data))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	return f.do(req, out)
+	return f.api.Post(ctx, path, body, out)
 }
 
 // Get reads a JSON answer of the API.
 func (f *Flow) Get(ctx context.Context, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.Stack.APIURL+path, nil)
-	if err != nil {
-		return err
-	}
-	return f.do(req, out)
-}
-
-func (f *Flow) do(req *http.Request, out any) error {
-	resp, err := f.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, strings.TrimSpace(string(data)))
-	}
-	if out != nil {
-		return json.Unmarshal(data, out)
-	}
-	return nil
+	return f.api.Get(ctx, path, out)
 }
 
 // WaitJob polls the migration job's row until it is completed, failed or cancelled. onProgress,
