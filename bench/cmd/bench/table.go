@@ -62,8 +62,8 @@ func (r *Results) table(t *report.Table) {
 				perTx := float64(c.ProposalEvents-r.Lifecycle.HistoryEvents) / float64(m.Ours.Transactions)
 				limitTxs := float64(temporalHistoryLimit-r.Lifecycle.HistoryEvents) / perTx
 				t.Add(s, "    proposal history per migrate tx", fmt.Sprintf("%.2f", perTx), fmt.Sprintf(
-					"the indexer signals the proposal workflow for each AccountsMigrated event; at Temporal's %d-event limit "+
-						"that is about %.0f migrate txs (%.0f accounts at %d/tx) before the proposal workflow is terminated",
+					"proposal history that grows with the migration (should stay near 0: the indexer does not signal "+
+						"AccountsMigrated); at Temporal's %d-event limit that is about %.0f migrate txs (%.0f accounts at %d/tx)",
 					temporalHistoryLimit, limitTxs, limitTxs*workflowAccountsPerTx, workflowAccountsPerTx))
 			}
 		}
