@@ -120,13 +120,7 @@ type KeyedAccount struct {
 // long (0: any size) and matches every memcmp filter. Migrations use it to find the
 // accounts to migrate.
 func (c *Client) ListProgramAccounts(ctx context.Context, program solana.PublicKey, dataSize uint64, filters ...Memcmp) ([]KeyedAccount, error) {
-	opts := &rpc.GetProgramAccountsOpts{Commitment: c.commitment, Encoding: solana.EncodingBase64}
-	if dataSize > 0 {
-		opts.Filters = append(opts.Filters, rpc.RPCFilter{DataSize: dataSize})
-	}
-	for _, f := range filters {
-		opts.Filters = append(opts.Filters, rpc.RPCFilter{Memcmp: &rpc.RPCFilterMemcmp{Offset: f.Offset, Bytes: solana.Base58(f.Bytes)}})
-	}
+	opts := c.programAccountsOpts(dataSize, filters)
 	var res rpc.GetProgramAccountsResult
 	err := c.call(ctx, "getProgramAccounts", func(ctx context.Context) (err error) {
 		res, err = c.rpc.GetProgramAccountsWithOpts(ctx, program, opts)
@@ -149,14 +143,8 @@ func (c *Client) ListProgramAccounts(ctx context.Context, program solana.PublicK
 // listing a million accounts to migrate then costs their keys, not their bytes.
 func (c *Client) ListProgramAccountKeys(ctx context.Context, program solana.PublicKey, dataSize uint64, filters ...Memcmp) ([]solana.PublicKey, error) {
 	zero, offset := uint64(0), uint64(0)
-	opts := &rpc.GetProgramAccountsOpts{Commitment: c.commitment, Encoding: solana.EncodingBase64,
-		DataSlice: &rpc.DataSlice{Offset: &offset, Length: &zero}}
-	if dataSize > 0 {
-		opts.Filters = append(opts.Filters, rpc.RPCFilter{DataSize: dataSize})
-	}
-	for _, f := range filters {
-		opts.Filters = append(opts.Filters, rpc.RPCFilter{Memcmp: &rpc.RPCFilterMemcmp{Offset: f.Offset, Bytes: solana.Base58(f.Bytes)}})
-	}
+	opts := c.programAccountsOpts(dataSize, filters)
+	opts.DataSlice = &rpc.DataSlice{Offset: &offset, Length: &zero}
 	var res rpc.GetProgramAccountsResult
 	err := c.call(ctx, "getProgramAccounts", func(ctx context.Context) (err error) {
 		res, err = c.rpc.GetProgramAccountsWithOpts(ctx, program, opts)
@@ -172,6 +160,17 @@ func (c *Client) ListProgramAccountKeys(ctx context.Context, program solana.Publ
 		}
 	}
 	return out, nil
+}
+
+func (c *Client) programAccountsOpts(dataSize uint64, filters []Memcmp) *rpc.GetProgramAccountsOpts {
+	opts := &rpc.GetProgramAccountsOpts{Commitment: c.commitment, Encoding: solana.EncodingBase64}
+	if dataSize > 0 {
+		opts.Filters = append(opts.Filters, rpc.RPCFilter{DataSize: dataSize})
+	}
+	for _, f := range filters {
+		opts.Filters = append(opts.Filters, rpc.RPCFilter{Memcmp: &rpc.RPCFilterMemcmp{Offset: f.Offset, Bytes: solana.Base58(f.Bytes)}})
+	}
+	return opts
 }
 
 // GetProgramData reads the ProgramData account of an upgradeable program.
