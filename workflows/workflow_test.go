@@ -508,3 +508,30 @@ func TestChunkBoundsModelCoversEveryAccount(t *testing.T) {
 	}
 	require.Equal(t, 1000, seen)
 }
+
+func (s *WorkflowSuite) TestCancelAfterExecutionStopsTheMigrationWithoutCancellingOnChain() {
+	m := newMigrationModel(500)
+	var a *activities.Activities
+	// The system is paused right after the upgrade: chunks come back paused, the migration
+	// waits, and the emergency stop lands while it waits.
+	s.env.OnActivity(a.MigrateChunk, mock.Anything, mock.Anything).Return(activities.ChunkResult{},
+		temporal.NewNonRetryableApplicationError("system is paused", activities.ErrTypePaused, nil))
+	s.registerMigration(m)
+	results := map[string]error{}
+	s.approve(time.Hour, "m1", results)
+	s.approve(2*time.Hour, "m2", results)
+	s.approve(3*time.Hour, "m3", results)
+	s.env.RegisterDelayedCallback(func() { s.env.CancelWorkflow() }, 51*time.Hour+10*time.Minute)
+	s.registerChain()
+	s.env.ExecuteWorkflow(UpgradeProposalWorkflow, s.input(true))
+
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().Error(s.env.GetWorkflowError())
+	s.Equal(1, s.chain.executed, "the upgrade executed once")
+	s.Equal(0, s.chain.cancelled, "an executed proposal is not cancelled on chain")
+	s.Require().Len(s.chain.rollbacks, 1)
+	s.Equal(StepMigrating, s.chain.rollbacks[0].Stage)
+	s.Require().Len(m.finished, 1, "the migration records where it stopped")
+	s.Equal("cancelled", m.finished[0].Status)
+	s.Empty(m.migrated, "no batch ran after the stop")
+}
