@@ -403,7 +403,7 @@ func testCancelWithMemberTransaction(t *testing.T, e *env) {
 	assert.Equal(t, 1, e.chain.sentCount()-before.sent)
 	e.waitStep(p, workflows.StepCancelled)
 
-	rows, err := e.store.ListAudit(ctxT(t), store.AuditFilter{Action: api.ActionProposalCancelled})
+	rows, err := e.store.ListAudit(ctxT(t), store.AuditFilter{Action: api.ActionCancelSubmitted})
 	require.NoError(t, err)
 	require.Len(t, rows.Entries, 1)
 	assert.Equal(t, e.guardian.PublicKey().String(), rows.Entries[0].Actor)

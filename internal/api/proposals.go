@@ -34,9 +34,12 @@ const (
 	ActionStopRequested      = "proposal.stop_requested"
 	ActionExecuteRequested   = "proposal.execute_requested"
 	ActionMigrationRequested = "migration.requested"
-	ActionProposalCancelled  = "proposal." + string(store.ProposalCancelled)
-	ActionSystemPaused       = "system.paused"
-	ActionSystemResumed      = "system.resumed"
+	// ActionCancelSubmitted records a member's or the guardian's cancel sent through the API,
+	// with the reason they gave: the indexer records the same cancel as proposal.cancelled
+	// from the chain, and whichever came first would otherwise drop the other's reason.
+	ActionCancelSubmitted = "proposal.cancel_submitted"
+	ActionSystemPaused    = "system.paused"
+	ActionSystemResumed   = "system.resumed"
 )
 
 // audit appends the row of an accepted request; a row with the same signature and action
@@ -584,7 +587,7 @@ func (s *Server) cancelProposal(c *gin.Context) {
 		details["reason"] = body.Reason
 	}
 	if err := s.audit(c, store.AuditEntry{
-		Actor: ix.Canceller.String(), Action: ActionProposalCancelled, Proposal: addr.String(),
+		Actor: ix.Canceller.String(), Action: ActionCancelSubmitted, Proposal: addr.String(),
 		Signature: sig.String(), Details: details,
 	}); err != nil {
 		respond(c, err)
