@@ -515,6 +515,36 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	if st := parseCounter(t, acc.Data.GetBinary()); st.TouchCount != 1 || st.Balance != 100 {
 		t.Fatalf("after touch: %+v", st)
 	}
+	// And many slots later: a time travel of a day moves the slot far ahead; the engine must
+	// not fall back to the old code (program-test was seen doing that after a warp).
+	slotBefore, err := c.RPC().GetSlot(ctx, c.Commitment())
+	if err != nil {
+		t.Fatal(err)
+	}
+	now, err := c.ChainTime(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.TimeTravel(ctx, now+24*3600); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WaitNextSlot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	slotAfter, err := c.RPC().GetSlot(ctx, c.Commitment())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slotAfter < slotBefore+1000 {
+		t.Fatalf("time travel moved the slot from %d only to %d", slotBefore, slotAfter)
+	}
+	send(t, ctx, c, []solana.Instruction{counterTouchIx(program, states[0])}, payer)
+	if acc, err = c.GetAccount(ctx, states[0]); err != nil {
+		t.Fatal(err)
+	}
+	if st := parseCounter(t, acc.Data.GetBinary()); st.TouchCount != 2 {
+		t.Fatalf("touch %d slots after the upgrade: %+v", slotAfter-slotBefore, st)
+	}
 
 	// The index of proposals.
 	list, err := c.ListProposals(ctx, multisig)
