@@ -144,21 +144,28 @@ func (a *Activities) GetProposalState(ctx context.Context, ref ProposalRef) (Cha
 }
 
 func (a *Activities) chainProposal(ctx context.Context, ref ProposalRef) (ChainProposal, error) {
+	cp, _, err := a.readProposal(ctx, ref)
+	return cp, err
+}
+
+// readProposal reads the proposal, its multisig and the chain's clock once, and returns the
+// decoded proposal too (nil when it does not exist) for callers that build instructions from it.
+func (a *Activities) readProposal(ctx context.Context, ref ProposalRef) (ChainProposal, *governor.Proposal, error) {
 	addr, err := pubkey("proposal", ref.Proposal)
 	if err != nil {
-		return ChainProposal{}, err
+		return ChainProposal{}, nil, err
 	}
 	msAddr, err := pubkey("multisig", ref.Multisig)
 	if err != nil {
-		return ChainProposal{}, err
+		return ChainProposal{}, nil, err
 	}
 	now, err := a.Chain.ChainTime(ctx)
 	if err != nil {
-		return ChainProposal{}, fmt.Errorf("read chain clock: %w", err)
+		return ChainProposal{}, nil, fmt.Errorf("read chain clock: %w", err)
 	}
 	ms, err := a.Chain.GetMultisig(ctx, msAddr)
 	if err != nil {
-		return ChainProposal{}, fmt.Errorf("read multisig %s: %w", msAddr, err)
+		return ChainProposal{}, nil, fmt.Errorf("read multisig %s: %w", msAddr, err)
 	}
 	cp := ChainProposal{
 		Address: ref.Proposal, Multisig: ref.Multisig, Threshold: int(ms.Threshold),
@@ -169,10 +176,10 @@ func (a *Activities) chainProposal(ctx context.Context, ref ProposalRef) (ChainP
 	}
 	p, err := a.Chain.GetProposal(ctx, addr)
 	if errors.Is(err, chain.ErrAccountNotFound) {
-		return cp, nil
+		return cp, nil, nil
 	}
 	if err != nil {
-		return ChainProposal{}, fmt.Errorf("read proposal %s: %w", addr, err)
+		return ChainProposal{}, nil, fmt.Errorf("read proposal %s: %w", addr, err)
 	}
 	cp.Exists = true
 	cp.Index = p.Index
@@ -189,7 +196,7 @@ func (a *Activities) chainProposal(ctx context.Context, ref ProposalRef) (ChainP
 		cp.Eta = time.Unix(p.Eta, 0).UTC()
 	}
 	cp.ExpiresAt = time.Unix(p.ExpiresAt, 0).UTC()
-	return cp, nil
+	return cp, p, nil
 }
 
 func statusName(s governor.ProposalStatus) string {
@@ -316,11 +323,7 @@ func (a *Activities) SubmitApproval(ctx context.Context, in SubmitInput) (Submit
 // paid by the guardian key), which the loader does not allow by CPI.
 func (a *Activities) ExecuteUpgrade(ctx context.Context, ref ProposalRef) (ExecuteResult, error) {
 	defer keepAlive(ctx)()
-	addr, err := pubkey("proposal", ref.Proposal)
-	if err != nil {
-		return ExecuteResult{}, err
-	}
-	cp, err := a.chainProposal(ctx, ref)
+	cp, p, err := a.readProposal(ctx, ref)
 	if err != nil {
 		return ExecuteResult{}, err
 	}
@@ -334,9 +337,8 @@ func (a *Activities) ExecuteUpgrade(ctx context.Context, ref ProposalRef) (Execu
 	if cp.Paused {
 		return ExecuteResult{}, temporal.NewNonRetryableApplicationError("system is paused", ErrTypePaused, nil)
 	}
-	p, err := a.Chain.GetProposal(ctx, addr)
-	if err != nil {
-		return ExecuteResult{}, fmt.Errorf("read proposal %s: %w", addr, err)
+	if p == nil {
+		return ExecuteResult{}, fmt.Errorf("read proposal %s: %w", ref.Proposal, chain.ErrAccountNotFound)
 	}
 	b, err := a.Chain.GetBuffer(ctx, p.Buffer)
 	if err != nil {

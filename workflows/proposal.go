@@ -240,11 +240,12 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 	}
 
 	// 1. The buffer holds the bytes members are asked to approve, and only the PDA can change it.
-	var vb activities.VerifyBufferResult
-	if err := workflow.ExecuteActivity(sendCtx, a.VerifyBuffer, activities.VerifyBufferInput{
+	verify := activities.VerifyBufferInput{
 		Multisig: r.in.Multisig, TargetProgram: r.in.TargetProgram,
 		Buffer: r.in.Buffer, BufferHash: r.in.BufferHash,
-	}).Get(ctx, &vb); err != nil {
+	}
+	var vb activities.VerifyBufferResult
+	if err := workflow.ExecuteActivity(sendCtx, a.VerifyBuffer, verify).Get(ctx, &vb); err != nil {
 		return fmt.Errorf("verify buffer: %w", err)
 	}
 
@@ -324,10 +325,7 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 
 	// 5. Re-verify and execute.
 	r.setStep(ctx, StepExecuting)
-	if err := workflow.ExecuteActivity(sendCtx, a.VerifyBuffer, activities.VerifyBufferInput{
-		Multisig: r.in.Multisig, TargetProgram: r.in.TargetProgram,
-		Buffer: r.in.Buffer, BufferHash: r.in.BufferHash,
-	}).Get(ctx, &vb); err != nil {
+	if err := workflow.ExecuteActivity(sendCtx, a.VerifyBuffer, verify).Get(ctx, &vb); err != nil {
 		// An executed proposal has no buffer left to check.
 		if rerr := r.refresh(readCtx); rerr == nil && r.state.Status == "executed" {
 			return r.afterExecution(ctx)
