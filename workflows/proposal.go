@@ -143,6 +143,10 @@ var (
 	}
 )
 
+// changeOnlyChangedAttributes names the workflow change that stopped upserting unchanged
+// search attributes (workflow.GetVersion keeps older histories replaying).
+const changeOnlyChangedAttributes = "upsert-only-changed-search-attributes"
+
 // pausePoll is how often a paused workflow looks at the chain when no resume signal comes.
 const pausePoll = 5 * time.Minute
 
@@ -153,7 +157,11 @@ type proposalRun struct {
 	poked bool // a signal asked to re-read the chain
 	// chainNow is the chain's clock at the last read; timelock and expiry follow it.
 	chainNow time.Time
-	logger   interface {
+	// published is what the last search attribute upsert set; onlyChangedAttributes (a
+	// workflow version) skips upserts that would set the same values again.
+	published             *publishedAttributes
+	onlyChangedAttributes bool
+	logger                interface {
 		Info(string, ...interface{})
 		Warn(string, ...interface{})
 	}
@@ -168,6 +176,7 @@ func UpgradeProposalWorkflow(ctx workflow.Context, in ProposalInput) (ProposalSt
 		logger: workflow.GetLogger(ctx),
 	}
 	r.state.Step = StepVerifying
+	r.onlyChangedAttributes = workflow.GetVersion(ctx, changeOnlyChangedAttributes, workflow.DefaultVersion, 1) == 1
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ProposalState, error) {
 		return r.state, nil
 	}); err != nil {
@@ -494,8 +503,17 @@ func (r *proposalRun) publish(ctx workflow.Context) {
 	if r.state.Eta != nil {
 		updates = append(updates, SAEta.ValueSet(*r.state.Eta))
 	}
-	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
-		r.logger.Warn("upsert search attributes", "error", err)
+	// Each upsert is a command and a history event; since version 1 only a change is upserted
+	// (histories recorded before keep their upserts on replay).
+	published := publishedAttributes{status: status}
+	if r.state.Eta != nil {
+		published.eta = *r.state.Eta
+	}
+	if !r.onlyChangedAttributes || r.published == nil || *r.published != published {
+		if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+			r.logger.Warn("upsert search attributes", "error", err)
+		}
+		r.published = &published
 	}
 	details := fmt.Sprintf("**Step:** %s  \n**Status:** %s  \n**Approvals:** %d/%d",
 		r.state.Step, status, len(r.state.Approvals), r.state.Threshold)
@@ -506,6 +524,12 @@ func (r *proposalRun) publish(ctx workflow.Context) {
 		details += "  \n**Last error:** " + r.state.LastError
 	}
 	workflow.SetCurrentDetails(ctx, details)
+}
+
+// publishedAttributes are the search attribute values that change during a proposal's life.
+type publishedAttributes struct {
+	status string
+	eta    time.Time
 }
 
 func migrationVersion(p *activities.MigrationPlan) *int {

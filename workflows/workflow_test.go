@@ -535,3 +535,21 @@ func (s *WorkflowSuite) TestCancelAfterExecutionStopsTheMigrationWithoutCancelli
 	s.Equal("cancelled", m.finished[0].Status)
 	s.Empty(m.migrated, "no batch ran after the stop")
 }
+
+func (s *WorkflowSuite) TestSearchAttributesAreUpsertedOnlyWhenTheyChange() {
+	var statuses []string
+	s.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
+		st, _ := args.Get(0).(temporal.SearchAttributes).GetKeyword(SAStatus)
+		statuses = append(statuses, st)
+	}).Return(nil)
+	results := map[string]error{}
+	s.approve(time.Hour, "m1", results)
+	s.approve(2*time.Hour, "m2", results)
+	s.approve(3*time.Hour, "m3", results)
+	s.registerChain()
+	s.env.ExecuteWorkflow(UpgradeProposalWorkflow, s.input(false))
+	s.Equal(StepDone, s.state().Step)
+	// pending, active, approved (with eta), executed: one upsert per change, none for the many
+	// reads and steps in between.
+	s.Equal([]string{"pending", "active", "approved", "executed"}, statuses)
+}
