@@ -151,10 +151,9 @@ func TestMemberCLIAgainstTheStack(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 
-	// PostgreSQL runs as the postgres user when we are root: its directory must be reachable.
+	// Under /tmp: devstack makes the directory reachable for PostgreSQL's own user.
 	dir, err := os.MkdirTemp("", "ugov-stack-")
 	require.NoError(t, err)
-	require.NoError(t, os.Chmod(dir, 0o755))
 	defer os.RemoveAll(dir)
 	bin := buildBinaries(t)
 	st, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: bin, TemporalBin: temporalBin})

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,7 +111,8 @@ func newEnv(t *testing.T) *env {
 }
 
 func startStack(temporalBin string) (*devstack.Stack, string, error) {
-	// PostgreSQL runs as the postgres user when we are root: its directory must be reachable.
+	// PostgreSQL runs as the postgres user when we are root: the stack directories below this
+	// one must be reachable through it.
 	dir, err := os.MkdirTemp("", "clitools-")
 	if err != nil {
 		return nil, "", err
@@ -127,40 +127,18 @@ func startStack(temporalBin string) (*devstack.Stack, string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	// localnet serves WebSocket on the RPC port + 1, which devstack does not check: choose a
-	// pair that is free now, and try again if another process on the machine took it since.
+	// devstack picks an RPC port whose next port (WebSocket) is free too; another process may
+	// take one of them before localnet binds: then try again.
 	for attempt := 1; ; attempt++ {
-		rpcPort, err := freePortPair()
-		if err != nil {
-			return nil, dir, err
-		}
 		stackDir := filepath.Join(dir, fmt.Sprintf("stack%d", attempt))
 		if err := os.Mkdir(stackDir, 0o755); err != nil {
 			return nil, dir, err
 		}
-		st, err := devstack.Start(ctx, devstack.Options{Dir: stackDir, BinDir: bin, TemporalBin: temporalBin, RPCPort: rpcPort})
+		st, err := devstack.Start(ctx, devstack.Options{Dir: stackDir, BinDir: bin, TemporalBin: temporalBin})
 		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "already in use") {
 			return st, dir, err
 		}
 	}
-}
-
-// freePortPair returns a port p such that p and p+1 are both free.
-func freePortPair() (int, error) {
-	for i := 0; i < 50; i++ {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, err
-		}
-		p := l.Addr().(*net.TCPAddr).Port
-		l2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1))
-		l.Close()
-		if err == nil {
-			l2.Close()
-			return p, nil
-		}
-	}
-	return 0, fmt.Errorf("no two adjacent free ports")
 }
 
 // wsURL is localnet's WebSocket: devstack serves it on the RPC port + 1. It is passed

@@ -45,10 +45,9 @@ func TestUpgradeStoryEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 
-	// PostgreSQL runs as the postgres user when we are root: its directory must be reachable.
+	// Under /tmp: devstack makes the directory reachable for PostgreSQL's own user.
 	dir, err := os.MkdirTemp("", "e2e-")
 	require.NoError(t, err)
-	require.NoError(t, os.Chmod(dir, 0o755))
 	defer os.RemoveAll(dir)
 	bins := buildBinaries(t)
 	st, err := devstack.Start(ctx, devstack.Options{Dir: dir, BinDir: bins, TemporalBin: temporalBin})

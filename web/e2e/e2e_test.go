@@ -76,10 +76,9 @@ func TestBrowserUI(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
-	// PostgreSQL runs as the postgres user when we are root: its directory must be reachable.
+	// Under /tmp: devstack makes the directory reachable for PostgreSQL's own user.
 	dir, err := os.MkdirTemp("", "web-e2e-")
 	require.NoError(t, err)
-	require.NoError(t, os.Chmod(dir, 0o755))
 	defer os.RemoveAll(dir)
 	bins := t.TempDir()
 	out, err := exec.CommandContext(ctx, "go", "build", "-o", bins+"/", "../../worker", "../../apiserver").CombinedOutput()
