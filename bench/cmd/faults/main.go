@@ -47,20 +47,24 @@ type drill struct {
 	stall    time.Duration
 }
 
-// kase is one fault drill: it breaks the stack during an upgrade and says what it did.
+// kase is one fault drill. A drill with run breaks the stack during an approved upgrade with a
+// migration (set up by runCase) and says what it did; runCase then checks the upgrade and the
+// migration happened exactly once. A drill with whole does its own set-up and checks and returns
+// what it did and checked, a line each. Drills in other files add themselves in init.
 type kase struct {
-	name string
-	run  func(ctx context.Context, d *drill, u *upgrade) (string, error)
+	name  string
+	run   func(ctx context.Context, d *drill, u *upgrade) (string, error)
+	whole func(ctx context.Context, d *drill) ([]string, error)
 }
 
 var cases = []kase{
-	{"worker-kill-timelock", func(ctx context.Context, d *drill, u *upgrade) (string, error) {
+	{name: "worker-kill-timelock", run: func(ctx context.Context, d *drill, u *upgrade) (string, error) {
 		return d.killDuringTimelock(ctx, u)
 	}},
-	{"worker-kill-execution", func(ctx context.Context, d *drill, u *upgrade) (string, error) {
+	{name: "worker-kill-execution", run: func(ctx context.Context, d *drill, u *upgrade) (string, error) {
 		return d.killDuringExecution(ctx, u)
 	}},
-	{"worker-kill-migration", func(ctx context.Context, d *drill, u *upgrade) (string, error) {
+	{name: "worker-kill-migration", run: func(ctx context.Context, d *drill, u *upgrade) (string, error) {
 		return d.midMigration(ctx, u, "kill -9 of the worker, restarted 2 s later", func() error {
 			if err := d.st.Kill("worker"); err != nil {
 				return err
@@ -69,17 +73,17 @@ var cases = []kase{
 			return d.st.StartWorker(ctx)
 		})
 	}},
-	{"postgres-restart", func(ctx context.Context, d *drill, u *upgrade) (string, error) {
+	{name: "postgres-restart", run: func(ctx context.Context, d *drill, u *upgrade) (string, error) {
 		return d.midMigration(ctx, u, "PostgreSQL fast shutdown and start on the same data", func() error {
 			return d.st.RestartPostgres(ctx)
 		})
 	}},
-	{"temporal-restart", func(ctx context.Context, d *drill, u *upgrade) (string, error) {
+	{name: "temporal-restart", run: func(ctx context.Context, d *drill, u *upgrade) (string, error) {
 		return d.midMigration(ctx, u, "Temporal dev server SIGTERM and start on the same --db-filename", func() error {
 			return d.st.Restart(ctx, "temporal")
 		})
 	}},
-	{"rpc-stall", func(ctx context.Context, d *drill, u *upgrade) (string, error) {
+	{name: "rpc-stall", run: func(ctx context.Context, d *drill, u *upgrade) (string, error) {
 		return d.midMigration(ctx, u, fmt.Sprintf("localnet SIGSTOP for %s, then SIGCONT", d.stall), func() error {
 			if err := d.st.Pause("localnet"); err != nil {
 				return err
@@ -179,6 +183,9 @@ type upgrade struct {
 
 // runCase returns what the drill did and what it checked, a line each.
 func (d *drill) runCase(ctx context.Context, c kase) ([]string, error) {
+	if c.whole != nil {
+		return c.whole(ctx, d)
+	}
 	f := d.flow
 	program, err := f.Deploy(ctx)
 	if err != nil {
