@@ -64,6 +64,8 @@ type Stack struct {
 	mu    sync.Mutex
 	procs map[string]*Proc
 	stops []func() error
+	// workerRPCURL, when set, is the worker's JSON-RPC URL instead of RPCURL (RouteWorkerRPC).
+	workerRPCURL string
 }
 
 // Proc is a child process of the stack.
@@ -168,6 +170,11 @@ func (s *Stack) env(httpAddr string) []string {
 // StartWorker starts (or restarts, after KillWorker) the worker process.
 func (s *Stack) StartWorker(ctx context.Context) error {
 	env := append(s.env("127.0.0.1:0"), "UG_KEYPAIR_PATH="+s.GuardianPath)
+	s.mu.Lock()
+	if s.workerRPCURL != "" {
+		env = append(env, "UG_RPC_URL="+s.workerRPCURL) // the last value of a name wins
+	}
+	s.mu.Unlock()
 	if _, err := s.start(ctx, "worker", s.bin("worker"), nil, env); err != nil {
 		return err
 	}
