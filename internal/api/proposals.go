@@ -480,12 +480,16 @@ func (s *Server) approveProposal(c *gin.Context) {
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		respond(c, updateError(err))
+		respond(c, s.approveUpdateError(ctx, err, addr, ix.Member))
 		return
 	}
 	var res workflows.ApproveResult
 	if err := handle.Get(ctx, &res); err != nil {
-		respond(c, updateError(err))
+		respond(c, s.approveUpdateError(ctx, err, addr, ix.Member))
+		return
+	}
+	if err := s.checkOwnApproval(ctx, tx, addr, ix.Member, res); err != nil {
+		respond(c, err)
 		return
 	}
 	err = s.audit(c, store.AuditEntry{
