@@ -65,7 +65,9 @@ func newKey(t *testing.T) solana.PrivateKey {
 	return k
 }
 
-func newEnv(t *testing.T, ts *temporaltest.Server) *env {
+// newEnv builds the API over its parts with the read cache following the index, as a deployed
+// server runs; opts may change the dependencies before the server is built.
+func newEnv(t *testing.T, ts *temporaltest.Server, opts ...func(*api.Deps)) *env {
 	t.Helper()
 	e := &env{t: t, store: pgtest.NewStore(t), temporal: ts.Client(t), chain: newFakeChain()}
 	var b [6]byte
@@ -95,12 +97,23 @@ func newEnv(t *testing.T, ts *temporaltest.Server) *env {
 
 	cfg := config.Default()
 	cfg.TaskQueue = e.queue
-	srv, err := api.New(api.Deps{
+	deps := api.Deps{
 		Config: cfg, Store: e.store, Temporal: e.temporal, Chain: e.chain,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
+	}
+	for _, o := range opts {
+		o(&deps)
+	}
+	srv, err := api.New(deps)
 	require.NoError(t, err)
 	e.srv = srv
+	watch, stopWatch := context.WithCancel(context.Background())
+	watched := make(chan error, 1)
+	go func() { watched <- srv.WatchIndex(watch) }()
+	t.Cleanup(func() {
+		stopWatch()
+		require.ErrorIs(t, <-watched, context.Canceled)
+	})
 
 	ctx := ctxT(t)
 	admin := store.Origin{Actor: "test-admin", Source: store.SourceCLI}

@@ -22,7 +22,7 @@ import (
 // It needs config.Config, *slog.Logger, *store.Store, client.Client and *chain.Client.
 var Module = fx.Module("api",
 	fx.Provide(newFromFx, newHTTPServer),
-	fx.Invoke(migrateOnStart, serveOnStart),
+	fx.Invoke(migrateOnStart, watchIndexOnStart, serveOnStart),
 )
 
 // shutdownGrace bounds how long stopping waits for in-flight requests.
@@ -61,6 +61,33 @@ func migrateOnStart(lc fx.Lifecycle, st *store.Store, l *slog.Logger) {
 		}
 		return nil
 	}})
+}
+
+// watchIndexOnStart keeps the read cache in step with the index (LISTEN on its own
+// connection) from start to stop; the cache is off whenever that connection is down.
+func watchIndexOnStart(lc fx.Lifecycle, s *Server, l *slog.Logger) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() {
+				defer close(done)
+				if err := s.WatchIndex(ctx); err != nil && !errors.Is(err, context.Canceled) {
+					l.Error("read cache: index watch stopped", "error", err)
+				}
+			}()
+			return nil
+		},
+		OnStop: func(stop context.Context) error {
+			cancel()
+			select {
+			case <-done:
+				return nil
+			case <-stop.Done():
+				return fmt.Errorf("api: index watch did not stop: %w", stop.Err())
+			}
+		},
+	})
 }
 
 func serveOnStart(lc fx.Lifecycle, srv *http.Server, l *slog.Logger) {

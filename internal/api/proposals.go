@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
@@ -306,19 +307,22 @@ func (s *Server) listProposals(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	page, err := s.store.ListProposals(c.Request.Context(), f)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	out := ProposalListResponse{Proposals: []ProposalView{}, Total: page.Total, Limit: f.Limit, Offset: f.Offset}
-	for _, p := range page.Proposals {
-		out.Proposals = append(out.Proposals, proposalFromStore(p))
-	}
-	if next := f.Offset + len(page.Proposals); next < page.Total {
-		out.NextOffset = &next
-	}
-	c.JSON(http.StatusOK, out)
+	key := fmt.Sprintf("list|%s|%s|%s|%d|%d", f.Status, f.TargetProgram, f.Multisig, f.Limit, f.Offset)
+	s.cache.serve(c, "/proposals", key, s.limits.ReadTimeout, func(ctx context.Context) (any, time.Duration, error) {
+		page, err := s.store.ListProposals(ctx, f)
+		if err != nil {
+			return nil, 0, err
+		}
+		out := ProposalListResponse{Proposals: []ProposalView{}, Total: page.Total, Limit: f.Limit, Offset: f.Offset}
+		for _, p := range page.Proposals {
+			out.Proposals = append(out.Proposals, proposalFromStore(p))
+		}
+		if next := f.Offset + len(page.Proposals); next < page.Total {
+			out.NextOffset = &next
+		}
+		// The index alone answers a page: every change to it empties the cache.
+		return out, s.limits.Cache.Settled, nil
+	})
 }
 
 // ProposalDetailResponse is everything known about one proposal.
@@ -336,66 +340,108 @@ type ProposalDetailResponse struct {
 }
 
 func (s *Server) getProposal(c *gin.Context) {
-	ctx := c.Request.Context()
 	addr, err := pathPubkey(c)
 	if err != nil {
 		respond(c, err)
 		return
 	}
+	s.cache.serve(c, "/proposals/:id", "detail|"+addr.String(), s.limits.ReadTimeout, func(ctx context.Context) (any, time.Duration, error) {
+		out, err := s.proposalDetail(ctx, addr)
+		if err != nil {
+			return nil, 0, err
+		}
+		if settled(out) {
+			return out, s.limits.Cache.Settled, nil
+		}
+		return out, s.limits.Cache.Live, nil
+	})
+}
+
+// settled says a proposal's detail changes no more, but for its multisig's pause flag: the
+// index has it executed, cancelled or expired and its workflow, if any, is closed.
+func settled(d ProposalDetailResponse) bool {
+	if d.Indexed == nil || (d.Workflow != nil && d.Workflow.Status == "running") {
+		return false
+	}
+	switch store.ProposalStatus(d.Indexed.Status) {
+	case store.ProposalExecuted, store.ProposalCancelled, store.ProposalExpired:
+		return true
+	}
+	return false
+}
+
+// proposalDetail reads a proposal from the index, the chain and its workflow, the three at once.
+func (s *Server) proposalDetail(ctx context.Context, addr solana.PublicKey) (ProposalDetailResponse, error) {
 	out := ProposalDetailResponse{ApprovalHistory: []ApprovalView{}}
-	indexed, err := s.store.GetProposal(ctx, addr.String())
+	var (
+		indexed   store.Proposal
+		indexErr  error
+		onChain   *governor.Proposal
+		ms        *governor.Multisig
+		chainErr  error
+		approvals []store.Approval
+		apprErr   error
+		wfErr     error
+		wg        sync.WaitGroup
+	)
+	wg.Add(4)
+	go func() { defer wg.Done(); indexed, indexErr = s.store.GetProposal(ctx, addr.String()) }()
+	go func() {
+		defer wg.Done()
+		if onChain, chainErr = s.chain.GetProposal(ctx, addr); chainErr == nil {
+			if ms, chainErr = s.chain.GetMultisig(ctx, onChain.Multisig); chainErr != nil {
+				chainErr = chainReadError(chainErr, "id", "multisig %s", onChain.Multisig)
+			}
+		}
+	}()
+	go func() { defer wg.Done(); approvals, apprErr = s.store.ListApprovals(ctx, addr.String()) }()
+	go func() {
+		defer wg.Done()
+		out.Workflow, wfErr = s.proposalWorkflow(ctx, workflows.ProposalWorkflowID(addr.String()))
+	}()
+	wg.Wait()
+
 	switch {
-	case err == nil:
+	case indexErr == nil:
 		v := proposalFromStore(indexed)
 		out.Indexed = &v
-	case !errors.Is(err, store.ErrNotFound):
-		respond(c, err)
-		return
+	case !errors.Is(indexErr, store.ErrNotFound):
+		return out, indexErr
 	}
-	p, err := s.chain.GetProposal(ctx, addr)
 	switch {
-	case err == nil:
-		ms, err := s.chain.GetMultisig(ctx, p.Multisig)
-		if err != nil {
-			respond(c, chainReadError(err, "id", "multisig %s", p.Multisig))
-			return
-		}
-		out.Proposal, out.Source, out.Paused = proposalFromChain(addr, p, ms), "chain", &ms.Paused
-	case errors.Is(err, chain.ErrAccountNotFound) && out.Indexed != nil:
+	case chainErr == nil:
+		out.Proposal, out.Source, out.Paused = proposalFromChain(addr, onChain, ms), "chain", &ms.Paused
+	case errors.Is(chainErr, chain.ErrAccountNotFound) && onChain == nil && out.Indexed != nil:
 		out.Proposal, out.Source = *out.Indexed, "index"
-	case errors.Is(err, chain.ErrAccountNotFound):
+	case errors.Is(chainErr, chain.ErrAccountNotFound) && onChain == nil:
 		// Neither on chain nor indexed yet: right after POST /proposals only its workflow knows it.
+	case onChain != nil:
+		return out, chainErr // the multisig's read failed; already described
 	default:
-		respond(c, chainReadError(err, "id", "proposal %s", addr))
-		return
+		return out, chainReadError(chainErr, "id", "proposal %s", addr)
 	}
-	approvals, err := s.store.ListApprovals(ctx, addr.String())
-	if err != nil {
-		respond(c, err)
-		return
+	if apprErr != nil {
+		return out, apprErr
 	}
 	for _, a := range approvals {
 		out.ApprovalHistory = append(out.ApprovalHistory, ApprovalView{
 			Member: a.Member, Signature: a.Signature, Slot: a.Slot, ApprovedAt: a.ApprovedAt.UTC(),
 		})
 	}
-	if out.Workflow, err = s.proposalWorkflow(ctx, workflows.ProposalWorkflowID(addr.String())); err != nil {
-		respond(c, err)
-		return
+	if wfErr != nil {
+		return out, wfErr
 	}
 	if out.Source == "" {
 		if out.Workflow == nil {
-			respond(c, newError(http.StatusNotFound, CodeProposalNotFound, "id", "proposal %s is not on chain, not indexed, and has no workflow", addr))
-			return
+			return out, newError(http.StatusNotFound, CodeProposalNotFound, "id", "proposal %s is not on chain, not indexed, and has no workflow", addr)
 		}
 		in, err := s.proposalInput(ctx, out.Workflow.ID)
 		if err != nil {
-			respond(c, err)
-			return
+			return out, err
 		}
 		out.Source, out.Proposal = "workflow", proposalFromInput(in)
 	}
-	c.JSON(http.StatusOK, out)
+	return out, nil
 }
 
 type transactionBody struct {

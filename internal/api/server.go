@@ -34,6 +34,8 @@ type Limits struct {
 	// QueryTimeout bounds a workflow query inside a read: a workflow whose worker is down
 	// cannot answer, and the read then returns without the live status.
 	QueryTimeout time.Duration
+	// Cache bounds the read cache of the proposal routes.
+	Cache CacheLimits
 }
 
 // DefaultLimits are the limits of a deployed server.
@@ -42,6 +44,7 @@ var DefaultLimits = Limits{
 	ReadTimeout:  15 * time.Second,
 	WriteTimeout: 2 * time.Minute,
 	QueryTimeout: 3 * time.Second,
+	Cache:        DefaultCacheLimits,
 }
 
 // Deps are what the server talks to. The server holds no key: every transaction it submits
@@ -67,6 +70,7 @@ type Server struct {
 	log      *slog.Logger
 	registry *prometheus.Registry
 	limits   Limits
+	cache    *readCache
 	engine   *gin.Engine
 }
 
@@ -96,6 +100,9 @@ func New(d Deps) (*Server, error) {
 	}
 	m, err := newMetrics(d.Registry)
 	if err != nil {
+		return nil, err
+	}
+	if s.cache, err = newReadCache(d.Limits.Cache, d.Registry); err != nil {
 		return nil, err
 	}
 	s.engine = s.routes(m)
@@ -132,7 +139,7 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	read.GET("/audit", s.listAudit)
 	read.GET("/multisig/:address", s.getMultisig)
 
-	write := e.Group("", timeout(s.limits.WriteTimeout), requireJSON())
+	write := e.Group("", timeout(s.limits.WriteTimeout), requireJSON(), s.cache.forgetOnWrite())
 	write.POST("/proposals", s.createProposal)
 	write.POST("/proposals/:id/approve", s.approveProposal)
 	write.POST("/proposals/:id/cancel", s.cancelProposal)

@@ -24,7 +24,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/upgrade-governor/upgrade-governor/bench/internal/report"
@@ -47,6 +49,8 @@ type Config struct {
 	BinDir         string `json:"-"`
 	ELFDir         string `json:"-"`
 	Keep           bool   `json:"-"`
+	// Parts picks the benchmarks to run (BENCH_PARTS, a comma list); empty runs them all.
+	Parts []string `json:"parts,omitempty"`
 }
 
 func config() Config {
@@ -66,6 +70,11 @@ func config() Config {
 		Keep:           os.Getenv("BENCH_KEEP") == "1",
 	}
 	c.RawAccounts = envInt("BENCH_RAW_ACCOUNTS", c.Accounts)
+	for _, p := range strings.Split(os.Getenv("BENCH_PARTS"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			c.Parts = append(c.Parts, p)
+		}
+	}
 	return c
 }
 
@@ -133,7 +142,7 @@ func run(cfg Config) error {
 	defer b.close()
 
 	step := func(name string, fn func() error) {
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || (len(cfg.Parts) > 0 && !slices.Contains(cfg.Parts, name)) {
 			return
 		}
 		logf("== %s", name)
