@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -8,14 +9,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/jackc/pgx/v5"
 
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 )
@@ -28,7 +32,10 @@ type APIResults struct {
 	List            LoadRun `json:"list_first_page"`
 	ListDeep        LoadRun `json:"list_random_page"`
 	Detail          LoadRun `json:"detail"`
-	Loadgen         string  `json:"loadgen_binary"`
+	// DetailCold asks for every row once: each answer is computed (index, chain and Temporal
+	// reads), none comes from the read cache.
+	DetailCold LoadRun `json:"detail_cold"`
+	Loadgen    string  `json:"loadgen_binary"`
 }
 
 // LoadRun is loadgen's answer.
@@ -45,6 +52,10 @@ type LoadRun struct {
 	Concurrency int            `json:"concurrency"`
 	FirstError  string         `json:"first_error,omitempty"`
 	Paths       string         `json:"paths"`
+	// Read cache lookups during the run, from the server's /metrics.
+	CacheHits   int `json:"cache_hits"`
+	CacheMisses int `json:"cache_misses"`
+	CacheBypass int `json:"cache_bypass"`
 }
 
 func (b *bench) api(ctx context.Context) (*APIResults, error) {
@@ -62,7 +73,11 @@ func (b *bench) api(ctx context.Context) (*APIResults, error) {
 	}
 	a.InsertSeconds = time.Since(t0).Seconds()
 	a.InsertPerSecond = float64(len(addrs)) / a.InsertSeconds
-
+	// A deployment's table has planner statistics (autovacuum analyzes within a minute of a
+	// bulk change); without them the planner sorts the whole table for a deep page.
+	if err := analyze(ctx, b.st.DatabaseURL); err != nil {
+		return a, err
+	}
 	dir, err := os.MkdirTemp("", "bench-paths-")
 	if err != nil {
 		return a, err
@@ -74,35 +89,97 @@ func (b *bench) api(ctx context.Context) (*APIResults, error) {
 		pathSets["deep"] = append(pathSets["deep"], fmt.Sprintf("/proposals?limit=50&offset=%d", off))
 		pathSets["detail"] = append(pathSets["detail"], "/proposals/"+addrs[randInt(len(addrs))])
 	}
-	for _, name := range []string{"list", "deep", "detail"} {
-		file := filepath.Join(dir, name+".txt")
-		if err := os.WriteFile(file, []byte(strings.Join(pathSets[name], "\n")+"\n"), 0o644); err != nil {
+	for _, addr := range addrs {
+		pathSets["cold"] = append(pathSets["cold"], "/proposals/"+addr)
+	}
+	for _, run := range []struct {
+		name, route string
+		out         *LoadRun
+		requests    int
+		warmup      int
+	}{
+		{"list", "/proposals", &a.List, b.cfg.APIRequests, 100},
+		{"deep", "/proposals", &a.ListDeep, b.cfg.APIRequests, 100},
+		{"detail", "/proposals/:id", &a.Detail, b.cfg.APIRequests, 100},
+		{"cold", "/proposals/:id", &a.DetailCold, len(addrs), 0},
+	} {
+		file := filepath.Join(dir, run.name+".txt")
+		if err := os.WriteFile(file, []byte(strings.Join(pathSets[run.name], "\n")+"\n"), 0o644); err != nil {
 			return a, err
 		}
-		logf("loadgen: %s", name)
-		r, err := b.loadgen(ctx, loadgen, file)
+		before, err := cacheLookups(ctx, b.st.APIURL, run.route)
 		if err != nil {
-			return a, fmt.Errorf("loadgen %s: %w", name, err)
+			return a, err
 		}
-		r.Paths = pathSets[name][0]
-		if len(pathSets[name]) > 1 {
-			r.Paths += fmt.Sprintf(" (and %d others)", len(pathSets[name])-1)
+		logf("loadgen: %s", run.name)
+		r, err := b.loadgen(ctx, loadgen, file, run.requests, run.warmup)
+		if err != nil {
+			return a, fmt.Errorf("loadgen %s: %w", run.name, err)
 		}
-		switch name {
-		case "list":
-			a.List = r
-		case "deep":
-			a.ListDeep = r
-		case "detail":
-			a.Detail = r
+		after, err := cacheLookups(ctx, b.st.APIURL, run.route)
+		if err != nil {
+			return a, err
 		}
+		r.CacheHits, r.CacheMisses, r.CacheBypass = after["hit"]-before["hit"], after["miss"]-before["miss"], after["bypass"]-before["bypass"]
+		r.Paths = pathSets[run.name][0]
+		if len(pathSets[run.name]) > 1 {
+			r.Paths += fmt.Sprintf(" (and %d others)", len(pathSets[run.name])-1)
+		}
+		*run.out = r
 	}
 	return a, nil
 }
 
-func (b *bench) loadgen(ctx context.Context, bin, paths string) (LoadRun, error) {
-	cmd := exec.CommandContext(ctx, bin, "-base", b.st.APIURL, "-paths", paths,
-		"-concurrency", fmt.Sprint(b.cfg.APIConcurrency), "-requests", fmt.Sprint(b.cfg.APIRequests),
+func analyze(ctx context.Context, databaseURL string) error {
+	conn, err := pgx.Connect(ctx, databaseURL)
+	if err != nil {
+		return fmt.Errorf("connect to analyze: %w", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "ANALYZE upgrade_proposals, approval_history"); err != nil {
+		return fmt.Errorf("analyze the index: %w", err)
+	}
+	return nil
+}
+
+// cacheLookups reads the API's read cache counters of a route (hit, miss, bypass) from /metrics.
+func cacheLookups(ctx context.Context, apiURL, route string) (map[string]int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, apiURL+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("read /metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	out := map[string]int{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "upgrade_governor_api_read_cache_lookups_total{") ||
+			!strings.Contains(line, fmt.Sprintf("route=%q", route)) {
+			continue
+		}
+		for _, result := range []string{"hit", "miss", "bypass"} {
+			if strings.Contains(line, fmt.Sprintf("result=%q", result)) {
+				n, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+				if err != nil {
+					return nil, fmt.Errorf("/metrics line %q: %w", line, err)
+				}
+				out[result] = int(n)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read /metrics: %w", err)
+	}
+	return out, nil
+}
+
+func (b *bench) loadgen(ctx context.Context, bin, paths string, requests, warmup int) (LoadRun, error) {
+	cmd := exec.CommandContext(ctx, bin, "-base", b.st.APIURL, "-paths", paths, "-warmup", fmt.Sprint(warmup),
+		"-concurrency", fmt.Sprint(b.cfg.APIConcurrency), "-requests", fmt.Sprint(requests),
 		"-duration", fmt.Sprint(time.Duration(b.cfg.APISeconds)*time.Second))
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut

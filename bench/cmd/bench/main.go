@@ -62,7 +62,7 @@ func config() Config {
 		LifecycleRuns:  envInt("BENCH_LIFECYCLE_RUNS", 3),
 		Proposals:      envInt("BENCH_PROPOSALS", 10_000),
 		APIConcurrency: envInt("BENCH_API_CONCURRENCY", 16),
-		APIRequests:    envInt("BENCH_API_REQUESTS", 20_000),
+		APIRequests:    envInt("BENCH_API_REQUESTS", 1_000_000),
 		APISeconds:     envInt("BENCH_API_SECONDS", 15),
 		Out:            envString("BENCH_OUT", filepath.Join("bench", "results.json")),
 		BinDir:         envString("BENCH_BIN_DIR", "bin"),

@@ -79,10 +79,11 @@ func (r *Results) table(t *report.Table) {
 		for _, x := range []struct {
 			name string
 			r    LoadRun
-		}{{"GET /proposals (first page)", a.List}, {"GET /proposals (random page of 50)", a.ListDeep}, {"GET /proposals/:id", a.Detail}} {
+		}{{"GET /proposals (first page)", a.List}, {"GET /proposals (random page of 50)", a.ListDeep},
+			{"GET /proposals/:id (1,000 ids)", a.Detail}, {"GET /proposals/:id (each id once)", a.DetailCold}} {
 			t.Add(s, x.name, rate(x.r.PerSecond, "req/s"),
-				fmt.Sprintf("p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d requests, %d errors, status %v, %d concurrent",
-					x.r.P50Ms, x.r.P99Ms, x.r.MaxMs, x.r.Requests, x.r.Errors, x.r.Status, x.r.Concurrency))
+				fmt.Sprintf("p50 %.1f ms, p99 %.1f ms, max %.1f ms; %d requests, %d errors, status %v, %d concurrent; cache %d hits, %d misses, %d bypassed",
+					x.r.P50Ms, x.r.P99Ms, x.r.MaxMs, x.r.Requests, x.r.Errors, x.r.Status, x.r.Concurrency, x.r.CacheHits, x.r.CacheMisses, x.r.CacheBypass))
 		}
 	}
 }
