@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/gagliardetto/solana-go"
+	"go.temporal.io/sdk/temporal"
 
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
 
@@ -42,16 +45,73 @@ func (s *Server) checkOwnApproval(ctx context.Context, tx *signedTx, proposal, m
 	return nil
 }
 
-// approveUpdateError is updateError, but a transaction the program refused because the
-// member's approval is already on chain gets the answer of any other second approval.
-func (s *Server) approveUpdateError(ctx context.Context, err error, proposal, member solana.PublicKey) error {
+// approveFailed sorts a failed approve update. A transaction the program refused because
+// the member's approval is already on chain gets the answer of any other second approval. An
+// update cancelled with its workflow (the emergency stop) may have sent the transaction
+// already: once the chain has settled it (the member's approval is there, or the proposal is
+// closed so it can no longer land) the API answers what the chain says, so a member is never
+// told an approval was refused that counted. Any other failure is updateError's.
+func (s *Server) approveFailed(ctx context.Context, err error, tx *signedTx, proposal, member solana.PublicKey) (workflows.ApproveResult, error) {
 	out := updateError(err)
-	if toError(out).Code != CodeProgramError {
-		return out
+	if toError(out).Code == CodeProgramError {
+		p, rerr := s.chain.GetProposal(ctx, proposal)
+		if rerr == nil && slices.Contains(p.Approvals, member) {
+			return workflows.ApproveResult{}, alreadyApproved(member, proposal)
+		}
+		return workflows.ApproveResult{}, out
 	}
-	p, rerr := s.chain.GetProposal(ctx, proposal)
-	if rerr == nil && slices.Contains(p.Approvals, member) {
-		return alreadyApproved(member, proposal)
+	if !temporal.IsCanceledError(err) {
+		return workflows.ApproveResult{}, out
 	}
-	return out
+	p, err := s.settledApproval(ctx, proposal, member)
+	if err != nil {
+		return workflows.ApproveResult{}, err
+	}
+	if !slices.Contains(p.Approvals, member) {
+		return workflows.ApproveResult{}, out
+	}
+	landed, err := s.chain.SignatureKnown(ctx, tx.signature)
+	if err != nil {
+		return workflows.ApproveResult{}, fmt.Errorf("check approve %s of %s landed: %w", tx.signature, member, err)
+	}
+	if !landed {
+		return workflows.ApproveResult{}, alreadyApproved(member, proposal)
+	}
+	ms, err := s.chain.GetMultisig(ctx, p.Multisig)
+	if err != nil {
+		return workflows.ApproveResult{}, chainReadError(err, "transaction", "multisig %s", p.Multisig)
+	}
+	res := workflows.ApproveResult{
+		Signature: tx.SignatureString(), Approvals: len(p.Approvals), Threshold: int(ms.Threshold), Status: chainStatus(p.Status),
+	}
+	if p.Eta != 0 {
+		eta := time.Unix(p.Eta, 0).UTC()
+		res.Eta = &eta
+	}
+	return res, nil
+}
+
+// settleWait bounds how long an approve whose workflow was cancelled waits for the chain to
+// settle it: the guardian's cancel is sent by the workflow's compensation right away.
+const settleWait = 60 * time.Second
+
+// settledApproval reads the proposal until the member's approval is on it or it is closed
+// (cancelled or executed), after which no approval can land.
+func (s *Server) settledApproval(ctx context.Context, proposal, member solana.PublicKey) (*governor.Proposal, error) {
+	ctx, cancel := context.WithTimeout(ctx, settleWait)
+	defer cancel()
+	for {
+		p, err := s.chain.GetProposal(ctx, proposal)
+		if err != nil {
+			return nil, chainReadError(err, "id", "proposal %s", proposal)
+		}
+		if slices.Contains(p.Approvals, member) || (p.Status != governor.ProposalActive && p.Status != governor.ProposalApproved) {
+			return p, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("proposal %s still open %s after its workflow was cancelled: %w", proposal, settleWait, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -525,14 +525,16 @@ func (s *Server) approveProposal(c *gin.Context) {
 		Args:         []any{workflows.ApproveRequest{Member: ix.Member.String(), Tx: tx.raw}},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	if err != nil {
-		respond(c, s.approveUpdateError(ctx, err, addr, ix.Member))
-		return
-	}
 	var res workflows.ApproveResult
-	if err := handle.Get(ctx, &res); err != nil {
-		respond(c, s.approveUpdateError(ctx, err, addr, ix.Member))
-		return
+	if err == nil {
+		err = handle.Get(ctx, &res)
+	}
+	if err != nil {
+		// The update failed; the transaction may have landed all the same.
+		if res, err = s.approveFailed(ctx, err, tx, addr, ix.Member); err != nil {
+			respond(c, err)
+			return
+		}
 	}
 	if err := s.checkOwnApproval(ctx, tx, addr, ix.Member, res); err != nil {
 		respond(c, err)
