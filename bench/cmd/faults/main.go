@@ -11,8 +11,14 @@
 //	temporal-restart       the Temporal dev server stopped and started again mid-migration
 //	                       (its --db-filename keeps the workflows)
 //	rpc-stall              localnet frozen (SIGSTOP) for FAULTS_STALL_SECONDS mid-migration
+//	rpc-slow               the worker's RPC through devstack.RPCFaultProxy: sendTransaction
+//	                       answers held FAULTS_SLOW_SECONDS (past the client's timeout) during
+//	                       execution and mid-migration (rpcfaults.go)
+//	rpc-expired-blockhash  the same proxy serves a blockhash localnet has expired from
+//	                       getLatestBlockhash during execution and mid-migration (rpcfaults.go)
 //
 // FAULTS_ACCOUNTS=3000 FAULTS_STALL_SECONDS=30 FAULTS_CASES=<comma list, default all>
+// FAULTS_SLOW_SECONDS=35 FAULTS_RPC_FAULT_SECONDS=45 (rpc-slow, rpc-expired-blockhash)
 // FAULTS_BIN_DIR=bin FAULTS_KEEP=1 (keep data and logs)
 package main
 
