@@ -31,22 +31,26 @@ func (a *Activities) ListAffectedAccounts(ctx context.Context, in ListAccountsIn
 		return 0, fmt.Errorf("create migration job %s: %w", in.JobID, err)
 	}
 	filters := []chain.Memcmp{{Offset: uint64(in.Plan.VersionOffset), Bytes: []byte{in.Plan.FromVersion}}}
-	accounts, err := a.Chain.ListProgramAccountKeys(ctx, program, in.Plan.DataSize, filters...)
+	// The node's answer is decoded as it arrives and recorded a batch at a time: the worker
+	// holds one batch of keys, however many accounts the program owns.
+	keys, recorded := make([]string, 0, accountsPerInsert), 0
+	listed, err := a.Chain.StreamProgramAccountKeys(ctx, program, in.Plan.DataSize, filters, accountsPerInsert,
+		func(batch []solana.PublicKey) error {
+			keys = keys[:0]
+			for _, k := range batch {
+				keys = append(keys, k.String())
+			}
+			if _, err := a.Store.UpsertAccountMigrations(ctx, in.JobID, keys, worker); err != nil {
+				return fmt.Errorf("record accounts of job %s: %w", in.JobID, err)
+			}
+			recorded += len(keys)
+			activity.RecordHeartbeat(ctx, recorded)
+			return nil
+		})
 	if err != nil {
 		return 0, fmt.Errorf("list accounts of %s: %w", program, err)
 	}
-	keys := make([]string, len(accounts))
-	for i, acc := range accounts {
-		keys[i] = acc.String()
-	}
-	accounts = nil
-	for start := 0; start < len(keys); start += accountsPerInsert {
-		end := min(start+accountsPerInsert, len(keys))
-		if _, err := a.Store.UpsertAccountMigrations(ctx, in.JobID, keys[start:end], worker); err != nil {
-			return 0, fmt.Errorf("record accounts of job %s: %w", in.JobID, err)
-		}
-		activity.RecordHeartbeat(ctx, end)
-	}
+	activity.GetLogger(ctx).Info("listed accounts to migrate", "job", in.JobID, "accounts", listed)
 	if _, err := a.Store.UpdateJob(ctx, in.JobID, store.JobUpdate{Status: store.JobRunning}, worker); err != nil &&
 		!errors.Is(err, store.ErrInvalidTransition) {
 		return 0, fmt.Errorf("start job %s: %w", in.JobID, err)

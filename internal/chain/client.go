@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"syscall"
 	"time"
 
@@ -19,6 +20,10 @@ import (
 // Client wraps a solana-go rpc.Client. It is safe for concurrent use.
 type Client struct {
 	rpc *rpc.Client
+	// rpcURL and httpClient serve calls whose answers are streamed (New sets them; a custom
+	// transport leaves them empty and those calls read whole answers).
+	rpcURL     string
+	httpClient *http.Client
 
 	commitment rpc.CommitmentType
 	retry      RetryPolicy
@@ -71,7 +76,9 @@ func WithLogger(l *slog.Logger) Option { return func(cl *Client) { cl.log = l } 
 
 // New returns a client for the JSON-RPC endpoint at rpcURL.
 func New(rpcURL string, opts ...Option) *Client {
-	return NewWithRPCClient(jsonrpc.NewClient(rpcURL), opts...)
+	c := NewWithRPCClient(jsonrpc.NewClient(rpcURL), opts...)
+	c.rpcURL, c.httpClient = rpcURL, &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	return c
 }
 
 // NewWithRPCClient returns a client over any JSON-RPC transport (custom headers, tests).
@@ -109,9 +116,17 @@ func (c *Client) Close() error { return c.rpc.Close() }
 // exponential backoff. A cancelled or expired ctx ends it with ctx's error; a non-transient
 // failure is returned at once (as *RPCError when the node answered with a JSON-RPC error).
 func (c *Client) call(ctx context.Context, method string, fn func(ctx context.Context) error) error {
+	return c.retrying(ctx, method, c.callTimeout, fn)
+}
+
+// retrying is call with a per-call timeout of its own; 0 leaves each try bounded by ctx alone.
+func (c *Client) retrying(ctx context.Context, method string, timeout time.Duration, fn func(ctx context.Context) error) error {
 	backoff := c.retry.InitialBackoff
 	for attempt := 1; ; attempt++ {
-		callCtx, cancel := context.WithTimeout(ctx, c.callTimeout)
+		callCtx, cancel := ctx, context.CancelFunc(func() {})
+		if timeout > 0 {
+			callCtx, cancel = context.WithTimeout(ctx, timeout)
+		}
 		err := fn(callCtx)
 		cancel()
 		if err == nil {
