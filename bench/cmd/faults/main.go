@@ -17,6 +17,16 @@
 //	rpc-expired-blockhash  the same proxy serves a blockhash localnet has expired from
 //	                       getLatestBlockhash during execution and mid-migration (rpcfaults.go)
 //
+// Race drills (races.go) fire racing requests at the real API at once and check the chain,
+// the index and audit trail, and Temporal agree (FAULTS_RACE_ROUNDS, 3, rounds each):
+//
+//	race-double-approval       one signed approve posted twice at once, and two distinct
+//	                           approve transactions of one member at once
+//	race-approve-cancel        the threshold approval and a cancel at once (a member's signed
+//	                           cancel, or the guardian's emergency stop)
+//	race-two-replicas-propose  one signed propose posted at once to two API server processes
+//	                           (devstack.StartAPIReplica) on the same database, Temporal, chain
+//
 // FAULTS_ACCOUNTS=3000 FAULTS_STALL_SECONDS=30 FAULTS_CASES=<comma list, default all>
 // FAULTS_SLOW_SECONDS=35 FAULTS_RPC_FAULT_SECONDS=45 (rpc-slow, rpc-expired-blockhash)
 // FAULTS_BIN_DIR=bin FAULTS_KEEP=1 (keep data and logs)
