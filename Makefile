@@ -12,7 +12,7 @@ export TEMPORAL_BIN     ?= $(TOOLS_BIN)/temporal
 SBPF         ?= $(CACHE)/tools/bin/sbpf
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
 
-.PHONY: all test test-rust test-go lint localnet elfs elfs-check idl idl-check tools temporal sbpf demo build clean-cache
+.PHONY: all test test-rust test-go lint localnet localnet-patch elfs elfs-check idl idl-check tools temporal sbpf demo build clean-cache
 
 all: build
 
@@ -25,23 +25,32 @@ demo: build temporal
 	bin/demo
 
 ## localnet: the JSON-RPC test chain (surfpool-core + the natively compiled governance program)
-localnet:
-	cd program && cargo build --release -p localnet
+localnet: localnet-patch
+	cd program/localnet && cargo build --release
+
+# program/localnet is a cargo workspace of its own, built against surfpool-core with our patch
+# (program/localnet/patches): the script checks, extracts and patches the crate under $(CACHE).
+# Every cargo command in program/localnet needs it to have run once.
+localnet-patch:
+	CACHE=$(CACHE) program/localnet/patch-surfpool.sh
 
 ## test: everything; what CI runs
 test: lint test-rust idl-check elfs-check web-check test-go
 
-test-rust:
+test-rust: localnet-patch
 	cd program && cargo test --release --workspace
+	cd program/localnet && cargo test --release
 
 test-go: localnet temporal web-deps
 	go test $(GO_TEST_FLAGS) ./...
 
-lint:
+lint: localnet-patch
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	go vet ./...
 	cd program && cargo fmt --all --check
 	cd program && cargo clippy --release --workspace --all-targets -- -D warnings
+	cd program/localnet && cargo fmt --check
+	cd program/localnet && cargo clippy --release --all-targets -- -D warnings
 
 ## idl: regenerate program/idl/upgrade_governor.json from the program's code
 idl:

@@ -1,6 +1,7 @@
 //! The `localnet` binary end to end over JSON-RPC: it starts offline, serves the natively
-//! registered governance program, moves its clock with `surfnet_timeTravel`, and stops on
-//! SIGTERM with exit code 0.
+//! registered governance program, moves its clock with `surfnet_timeTravel`, stops on
+//! SIGTERM with exit code 0, and lists a program's accounts right (and at a flat cost per
+//! write) with the patched surfpool-core owner index.
 
 use {
     anchor_lang::{InstructionData, ToAccountMetas},
@@ -37,7 +38,11 @@ impl Localnet {
     fn start(extra: &[&str]) -> Self {
         let rpc_port = free_port();
         let ws_port = free_port();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_localnet"))
+        // LOCALNET_TEST_BIN runs these tests against another build, e.g. one of unpatched
+        // surfpool-core, to compare the figures `owner_index_...` prints.
+        let bin = std::env::var("LOCALNET_TEST_BIN")
+            .unwrap_or_else(|_| env!("CARGO_BIN_EXE_localnet").to_string());
+        let mut child = Command::new(bin)
             .args(["--rpc-port", &rpc_port.to_string()])
             .args(["--ws-port", &ws_port.to_string()])
             .args(["--slot-time-ms", "50"])
@@ -62,8 +67,31 @@ impl Localnet {
     }
 
     fn rpc(&self, method: &str, params: Value) -> Value {
-        let body =
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+        let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+        let value = self.post(&body);
+        if let Some(error) = value.get("error") {
+            panic!("{method} failed: {error}");
+        }
+        value["result"].clone()
+    }
+
+    /// One JSON-RPC batch of `method` calls, one per params.
+    fn batch(&self, method: &str, params: impl IntoIterator<Item = Value>) {
+        let calls: Vec<Value> = params
+            .into_iter()
+            .enumerate()
+            .map(|(id, p)| json!({"jsonrpc": "2.0", "id": id, "method": method, "params": p}))
+            .collect();
+        let answers = self.post(&Value::Array(calls.clone()));
+        let answers = answers.as_array().expect("a batch answer");
+        assert_eq!(answers.len(), calls.len());
+        for answer in answers {
+            assert!(answer.get("error").is_none(), "{method} failed: {answer}");
+        }
+    }
+
+    fn post(&self, body: &Value) -> Value {
+        let body = body.to_string();
         let mut stream = TcpStream::connect(("127.0.0.1", self.rpc_port)).unwrap();
         write!(
             stream,
@@ -75,11 +103,7 @@ impl Localnet {
         let mut response = String::new();
         stream.read_to_string(&mut response).unwrap();
         let json = response.split("\r\n\r\n").nth(1).expect("an HTTP body");
-        let value: Value = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"));
-        if let Some(error) = value.get("error") {
-            panic!("{method} failed: {error}");
-        }
-        value["result"].clone()
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {json}"))
     }
 
     fn blockhash(&self) -> Hash {
@@ -319,4 +343,139 @@ fn preloads_upgradeable_programs_and_reports_bad_arguments() {
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(1));
+}
+
+/// `surfnet_setAccount` params: the whole account, so the cheatcode sets it as given (an
+/// all-default account, lamports 0 and owned by the system program, is a close).
+fn set_account(pubkey: &Pubkey, owner: &Pubkey, lamports: u64, data: &[u8]) -> Value {
+    let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
+    json!([pubkey.to_string(), {
+        "lamports": lamports,
+        "owner": owner.to_string(),
+        "executable": false,
+        "rentEpoch": 0,
+        "data": hex,
+    }])
+}
+
+/// getProgramAccounts of `program` as the worker asks it (a zero-length dataSlice), with a
+/// memcmp of `first` at offset 0 when given: the keys, sorted.
+fn program_account_keys(net: &Localnet, program: &Pubkey, first: Option<u8>) -> Vec<Pubkey> {
+    let mut config = json!({"encoding": "base64", "dataSlice": {"offset": 0, "length": 0}});
+    if let Some(byte) = first {
+        config["filters"] =
+            json!([{"memcmp": {"offset": 0, "bytes": bs58::encode([byte]).into_string()}}]);
+    }
+    let result = net.rpc("getProgramAccounts", json!([program.to_string(), config]));
+    let mut keys: Vec<Pubkey> = result
+        .as_array()
+        .expect("an array of keyed accounts")
+        .iter()
+        .map(|keyed| {
+            assert_eq!(keyed["account"]["data"][0], "", "the dataSlice is empty");
+            Pubkey::from_str(keyed["pubkey"].as_str().unwrap()).unwrap()
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// surfpool-core 1.6.1 re-copied a program's whole account list on every write to one of its
+/// accounts; the patched index (patches/surfpool-core-1.6.1-owner-index.patch) must give the
+/// same getProgramAccounts answers after creates, rewrites, a close and an owner change, at a
+/// cost per write that does not grow with the count. The rates are printed (run with
+/// --nocapture; LOCALNET_OWNER_INDEX_ACCOUNTS sets the count), never asserted.
+#[test]
+fn owner_index_lists_program_accounts_through_creates_rewrites_close_and_owner_change() {
+    let count: usize = std::env::var("LOCALNET_OWNER_INDEX_ACCOUNTS")
+        .map(|v| v.parse().expect("LOCALNET_OWNER_INDEX_ACCOUNTS: a count"))
+        .unwrap_or(20_000);
+    const BATCH: usize = 500;
+    const LAMPORTS: u64 = 1_000_000;
+    let net = Localnet::start(&[]);
+    let program = Pubkey::new_unique();
+    let other_program = Pubkey::new_unique();
+    let accounts: Vec<Pubkey> = (0..count).map(|_| Pubkey::new_unique()).collect();
+    let data = |version: u8, i: usize| {
+        let mut data = vec![version];
+        data.extend_from_slice(&(i as u64).to_le_bytes());
+        data
+    };
+
+    // Writes every account in batches, printing the rate of each fifth of the run.
+    let write_all = |what: &str, version: u8| {
+        let fifth = count.div_ceil(5).max(1);
+        let (mut from, mut started) = (0, Instant::now());
+        for (n, chunk) in accounts.chunks(BATCH).enumerate() {
+            net.batch(
+                "surfnet_setAccount",
+                chunk.iter().enumerate().map(|(j, pubkey)| {
+                    set_account(pubkey, &program, LAMPORTS, &data(version, n * BATCH + j))
+                }),
+            );
+            let done = n * BATCH + chunk.len();
+            if done - from >= fifth || done == count {
+                let rate = (done - from) as f64 / started.elapsed().as_secs_f64();
+                println!("owner index: {what} accounts {from}..{done} of one program: {rate:.0}/s");
+                (from, started) = (done, Instant::now());
+            }
+        }
+    };
+
+    let mut expected = accounts.clone();
+    expected.sort();
+    write_all("created", 1);
+    assert_eq!(program_account_keys(&net, &program, None), expected);
+
+    // Rewrite every account's data (same owner); the memcmp filter sees the new bytes.
+    write_all("rewrote", 2);
+    assert_eq!(program_account_keys(&net, &program, Some(2)), expected);
+    assert!(program_account_keys(&net, &program, Some(1)).is_empty());
+
+    // Close one: lamports 0, no data, owned by the system program.
+    let closed = accounts[count / 3];
+    net.rpc(
+        "surfnet_setAccount",
+        set_account(&closed, &Pubkey::default(), 0, &[]),
+    );
+    let info = net.rpc(
+        "getAccountInfo",
+        json!([closed.to_string(), {"encoding": "base64"}]),
+    );
+    assert_eq!(info["value"], Value::Null, "closed: {info}");
+    // Hand another to a different program.
+    let moved = accounts[count / 2];
+    net.rpc(
+        "surfnet_setAccount",
+        set_account(&moved, &other_program, LAMPORTS, &data(2, count / 2)),
+    );
+    expected.retain(|k| *k != closed && *k != moved);
+    assert_eq!(program_account_keys(&net, &program, None), expected);
+    assert_eq!(program_account_keys(&net, &program, Some(2)), expected);
+    assert_eq!(
+        program_account_keys(&net, &other_program, None),
+        vec![moved]
+    );
+
+    // Full data still comes back right (no dataSlice).
+    let full = net.rpc(
+        "getProgramAccounts",
+        json!([other_program.to_string(), {"encoding": "base64"}]),
+    );
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(full[0]["account"]["data"][0].as_str().unwrap())
+        .unwrap();
+    assert_eq!(bytes, data(2, count / 2));
+
+    // Re-creating the closed account lists it again, once.
+    net.rpc(
+        "surfnet_setAccount",
+        set_account(&closed, &program, LAMPORTS, &data(1, count / 3)),
+    );
+    assert_eq!(program_account_keys(&net, &program, Some(1)), vec![closed]);
+    expected.push(closed);
+    expected.sort();
+    assert_eq!(program_account_keys(&net, &program, None), expected);
+    assert_eq!(net.stop().code(), Some(0));
 }
