@@ -70,7 +70,7 @@ func (s *Server) approveFailed(ctx context.Context, err error, tx *signedTx, pro
 	if !slices.Contains(p.Approvals, member) {
 		return workflows.ApproveResult{}, out
 	}
-	landed, err := s.chain.SignatureKnown(ctx, tx.signature)
+	landed, err := s.signatureLanded(ctx, tx)
 	if err != nil {
 		return workflows.ApproveResult{}, fmt.Errorf("check approve %s of %s landed: %w", tx.signature, member, err)
 	}
@@ -89,6 +89,28 @@ func (s *Server) approveFailed(ctx context.Context, err error, tx *signedTx, pro
 		res.Eta = &eta
 	}
 	return res, nil
+}
+
+// statusLag bounds how long the node may report a transaction's effect before its status:
+// localnet shows the approval in the account a moment before getSignatureStatuses knows the
+// transaction that made it.
+const statusLag = 10 * time.Second
+
+// signatureLanded asks the node for the transaction's status until it knows it or statusLag
+// has passed: used only once the member's approval is on chain, to tell whose it is.
+func (s *Server) signatureLanded(ctx context.Context, tx *signedTx) (bool, error) {
+	deadline := time.Now().Add(statusLag)
+	for {
+		known, err := s.chain.SignatureKnown(ctx, tx.signature)
+		if err != nil || known || time.Now().After(deadline) {
+			return known, err
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 // settleWait bounds how long an approve whose workflow was cancelled waits for the chain to

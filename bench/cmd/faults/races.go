@@ -51,8 +51,9 @@ func init() {
 
 // Audit actions the indexer writes for the program's events ("chain." + the event in snake case).
 const (
-	actionChainProposed = "chain.upgrade_proposed"
-	actionChainApproved = "chain.upgrade_approved"
+	actionChainProposed  = "chain.upgrade_proposed"
+	actionChainApproved  = "chain.upgrade_approved"
+	actionChainCancelled = "chain.upgrade_cancelled"
 )
 
 // reply is one racing request's answer.
@@ -650,7 +651,12 @@ func (d *drill) checkApproveCancel(ctx context.Context, f *findings, tag string,
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	// One more indexer poll, so a late approval row would show.
+	// The indexer applies the program's transactions oldest first: once it has the cancel, it
+	// has every approval that landed before it. One more poll, so a late row would show.
+	if _, err := d.waitAudits(ctx, proposal, actionChainCancelled, 1); err != nil {
+		f.problem("%s: %v", tag, err)
+		return
+	}
 	time.Sleep(1500 * time.Millisecond)
 	p, err := d.flow.Chain.GetProposal(ctx, proposal)
 	if err != nil {
