@@ -24,6 +24,9 @@ type Chain interface {
 	SendSigned(ctx context.Context, tx *solana.Transaction) (solana.Signature, error)
 	// SignatureKnown reports whether the cluster has already seen a transaction with sig.
 	SignatureKnown(ctx context.Context, sig solana.Signature) (bool, error)
+	// BlockhashValid reports whether a transaction built on hash can still land: false for a
+	// blockhash that expired or that the cluster never issued.
+	BlockhashValid(ctx context.Context, hash solana.Hash) (bool, error)
 	// Health fails when the node is unreachable or says it is unhealthy.
 	Health(ctx context.Context) error
 }
@@ -51,6 +54,16 @@ func (c RPCChain) SignatureKnown(ctx context.Context, sig solana.Signature) (boo
 		return false, fmt.Errorf("signature status of %s: %w", sig, &chain.RPCError{Method: "getSignatureStatuses", Message: err.Error()})
 	}
 	return res != nil && len(res.Value) == 1 && res.Value[0] != nil, nil
+}
+
+// BlockhashValid asks the node whether hash is still a recent blockhash, at processed
+// commitment: members sign on a confirmed one, which the node knows at processed too.
+func (c RPCChain) BlockhashValid(ctx context.Context, hash solana.Hash) (bool, error) {
+	res, err := c.RPC().IsBlockhashValid(ctx, hash, rpc.CommitmentProcessed)
+	if err != nil {
+		return false, fmt.Errorf("blockhash %s: %w", hash, &chain.RPCError{Method: "isBlockhashValid", Message: err.Error()})
+	}
+	return res != nil && res.Value, nil
 }
 
 // Health is the node's getHealth.

@@ -130,16 +130,18 @@ func toError(err error) *Error {
 		return wrap(http.StatusNotFound, CodeAccountNotFound, err.Error())
 	case errors.Is(err, governor.ErrWrongAccount):
 		return wrap(http.StatusBadRequest, CodeWrongAccount, err.Error())
+	// The API sends only the member-signed transaction of a request's "transaction" field, so
+	// the cluster refusing a transaction is that field's fault.
 	case errors.As(err, &progErr):
-		return wrap(http.StatusUnprocessableEntity, CodeProgramError, progErr.Error())
+		return onTransaction(wrap(http.StatusUnprocessableEntity, CodeProgramError, progErr.Error()))
 	case errors.As(err, &txErr):
 		if txErr.Kind == "AlreadyProcessed" {
-			return wrap(http.StatusConflict, CodeReplayed, "the transaction was already processed")
+			return onTransaction(wrap(http.StatusConflict, CodeReplayed, "the transaction was already processed"))
 		}
-		return wrap(http.StatusUnprocessableEntity, CodeTransactionFailed, txErr.Error())
+		return onTransaction(wrap(http.StatusUnprocessableEntity, CodeTransactionFailed, txErr.Error()))
 	case errors.Is(err, chain.ErrBlockhashExpired):
-		return wrap(http.StatusUnprocessableEntity, CodeBlockhashExpired,
-			"the transaction's blockhash expired before it landed: build and sign a new one")
+		return onTransaction(wrap(http.StatusUnprocessableEntity, CodeBlockhashExpired,
+			"the transaction's blockhash expired before it landed: build and sign a new one"))
 	case errors.As(err, &netErr), errors.As(err, &rpcErr):
 		return wrap(http.StatusBadGateway, CodeRPCUnavailable, "the Solana RPC node did not answer as expected")
 	case errors.As(err, &notFound):
@@ -152,6 +154,12 @@ func toError(err error) *Error {
 		return wrap(http.StatusGatewayTimeout, CodeTimeout, "the request took too long; its effect, if any, continues in the workflow")
 	}
 	return wrap(http.StatusInternalServerError, CodeInternal, "internal error")
+}
+
+// onTransaction names the request's signed transaction as the field at fault.
+func onTransaction(e *Error) *Error {
+	e.Field = "transaction"
+	return e
 }
 
 // respond writes err as the JSON error answer, logs its cause, and stops the handler chain.

@@ -27,6 +27,8 @@ type fakeChain struct {
 	proposals map[solana.PublicKey]*governor.Proposal
 	buffers   map[solana.PublicKey]*loader.Buffer
 	known     map[solana.Signature]bool
+	// expired lists the blockhashes BlockhashValid refuses; any other is valid.
+	expired   map[solana.Hash]bool
 	sent      []solana.Signature
 	healthErr error
 	now       func() time.Time
@@ -38,6 +40,7 @@ func newFakeChain() *fakeChain {
 		proposals: map[solana.PublicKey]*governor.Proposal{},
 		buffers:   map[solana.PublicKey]*loader.Buffer{},
 		known:     map[solana.Signature]bool{},
+		expired:   map[solana.Hash]bool{},
 		now:       time.Now,
 	}
 }
@@ -86,6 +89,12 @@ func (f *fakeChain) SignatureKnown(_ context.Context, sig solana.Signature) (boo
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.known[sig], nil
+}
+
+func (f *fakeChain) BlockhashValid(_ context.Context, hash solana.Hash) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return !f.expired[hash], nil
 }
 
 func (f *fakeChain) Health(context.Context) error {

@@ -32,6 +32,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/require"
 
+	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
 )
@@ -359,6 +360,22 @@ func TestFuzzSeedsCoverBothOutcomes(t *testing.T) {
 			continue
 		}
 		require.Equal(t, code, toError(err).Code, body)
+	}
+}
+
+// TestChainRefusalNamesTheTransaction: the API sends only the request's signed transaction,
+// so the cluster refusing it is answered naming that field (found by the bad-input drill: a
+// cancel or pause on a dead blockhash named no field).
+func TestChainRefusalNamesTheTransaction(t *testing.T) {
+	for _, err := range []error{
+		&chain.ProgramError{Program: governor.ProgramID, Code: 6012, Name: "TimelockNotPassed"},
+		&chain.TransactionError{Instruction: 0, Kind: "MissingRequiredSignature"},
+		&chain.TransactionError{Kind: "AlreadyProcessed"},
+		fmt.Errorf("submit cancel: %w", chain.ErrBlockhashExpired),
+	} {
+		e := toError(err)
+		require.Equal(t, "transaction", e.Field, "%v", err)
+		require.True(t, e.Status >= 400 && e.Status < 500, "%v", err)
 	}
 }
 

@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -146,6 +148,31 @@ func requireJSON() gin.HandlerFunc {
 			return
 		}
 		c.Next()
+	}
+}
+
+// strictQuery refuses a query string that Go's parser would drop parts of (a ';' separator,
+// a bad %-escape): the handler would otherwise answer without the filter the caller asked
+// for. The field named is the key of the first part that does not parse, when it has one.
+func strictQuery() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		raw := c.Request.URL.RawQuery
+		_, err := url.ParseQuery(raw)
+		if err == nil {
+			c.Next()
+			return
+		}
+		field := "query"
+		for _, part := range strings.Split(raw, "&") {
+			if _, perr := url.ParseQuery(part); perr != nil {
+				k, _, _ := strings.Cut(part, "=")
+				if key, kerr := url.QueryUnescape(k); kerr == nil && key != "" && !strings.Contains(key, ";") {
+					field = key
+				}
+				break
+			}
+		}
+		respond(c, invalidField(field, "the query string does not parse (%v): separate parameters with & and escape ; as %%3B", err))
 	}
 }
 

@@ -132,7 +132,7 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})))
 
-	read := e.Group("", timeout(s.limits.ReadTimeout))
+	read := e.Group("", timeout(s.limits.ReadTimeout), strictQuery())
 	read.GET("/proposals", s.listProposals)
 	read.GET("/proposals/:id", s.getProposal)
 	read.GET("/migration/:id", s.getMigration)

@@ -137,7 +137,9 @@ func expectInstruction[T governor.Instruction](s *signedTx, field string) (T, er
 }
 
 // checkNotReplayed refuses a transaction whose signature the audit trail or the cluster has
-// already seen.
+// already seen, and then one that can never land because its blockhash expired or was never
+// issued: such a transaction must not reach a workflow (an approve update would be accepted,
+// run its activity and fail, growing the proposal's history for nothing) nor be sent.
 func (s *Server) checkNotReplayed(ctx context.Context, tx *signedTx, field string) error {
 	actions, err := s.store.SignatureActions(ctx, tx.SignatureString())
 	if err != nil {
@@ -153,6 +155,15 @@ func (s *Server) checkNotReplayed(ctx context.Context, tx *signedTx, field strin
 	}
 	if known {
 		return newError(http.StatusConflict, CodeReplayed, field, "transaction %s was already processed by the cluster", tx.signature)
+	}
+	bh := tx.tx.Message.RecentBlockhash
+	valid, err := s.chain.BlockhashValid(ctx, bh)
+	if err != nil {
+		return fmt.Errorf("check blockhash of %s: %w", tx.signature, err)
+	}
+	if !valid {
+		return newError(http.StatusUnprocessableEntity, CodeBlockhashExpired, field,
+			"blockhash %s has expired or was never issued, so the transaction cannot land: build and sign a new one", bh)
 	}
 	return nil
 }
