@@ -105,6 +105,13 @@ faults: build temporal
 	go build -o bin/ ./bench/cmd/faults
 	bin/faults
 
+## fuzz: the API's fuzz targets (request bodies, signed transactions) for FUZZ_TIME each, one at a time
+FUZZ_TIME ?= 30s
+.PHONY: fuzz
+fuzz:
+	for t in FuzzBindJSON FuzzParseSignedTx; do \
+	  go test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZ_TIME) -fuzzminimizetime=0 ./internal/api || exit 1; done
+
 # The browser UI (web/): TypeScript built by Vite into web/dist, which is committed and embedded
 # in apiserver with go:embed, so Go builds need no Node.js. Node.js and npm are needed only to
 # change the UI (`make web`), to check it (`make web-check`) and for its browser test.

@@ -27,6 +27,14 @@
 //	race-two-replicas-propose  one signed propose posted at once to two API server processes
 //	                           (devstack.StartAPIReplica) on the same database, Temporal, chain
 //
+// Hostile-input drills (hostile.go) must leave PostgreSQL, Temporal and the chain exactly as
+// they were:
+//
+//	bad-input  92 malformed or hostile requests to every route with real ids, each refused
+//	           with the expected 4xx JSON error naming the field
+//	fuzz       go test -fuzz of internal/api's targets for FAULTS_FUZZ_SECONDS (15) each,
+//	           FuzzLiveAPI against the stack's API server
+//
 // FAULTS_ACCOUNTS=3000 FAULTS_STALL_SECONDS=30 FAULTS_CASES=<comma list, default all>
 // FAULTS_SLOW_SECONDS=35 FAULTS_RPC_FAULT_SECONDS=45 (rpc-slow, rpc-expired-blockhash)
 // FAULTS_BIN_DIR=bin FAULTS_KEEP=1 (keep data and logs)
