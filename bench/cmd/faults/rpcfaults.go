@@ -171,10 +171,20 @@ func (d *drill) throughProxy(ctx context.Context, u *upgrade, fault func(*devsta
 		return "none", err
 	}
 	defer func() {
-		if rerr := d.st.RouteWorkerRPC(ctx, ""); rerr != nil {
+		// Also when the drill's time ran out: later drills need the worker on the node.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
+		defer cancel()
+		rerr := d.st.RouteWorkerRPC(rctx, "")
+		if rerr == nil {
+			rerr = d.workerRPCIs(d.st.RPCURL)
+		}
+		if rerr != nil {
 			err = errors.Join(err, fmt.Errorf("route the worker to the node again: %w", rerr))
 		}
 	}()
+	if err := d.workerRPCIs(p.URL); err != nil {
+		return "none", err
+	}
 	did, err := fault(p)
 	p.Clear()
 	what = "worker's RPC through devstack.RPCFaultProxy (the bench reads the node directly)"
@@ -193,6 +203,28 @@ func (d *drill) throughProxy(ctx context.Context, u *upgrade, fault func(*devsta
 	return what, nil
 }
 
+// workerRPCIs checks the running worker process was started with UG_RPC_URL=url.
+func (d *drill) workerRPCIs(url string) error {
+	pid, err := d.st.PID("worker")
+	if err != nil {
+		return err
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		return fmt.Errorf("worker's environment: %w", err)
+	}
+	got := ""
+	for _, kv := range strings.Split(string(raw), "\x00") {
+		if v, ok := strings.CutPrefix(kv, "UG_RPC_URL="); ok {
+			got = v // the last one wins, as in exec
+		}
+	}
+	if got != url {
+		return fmt.Errorf("the worker (pid %d) runs with UG_RPC_URL=%q, want %q", pid, got, url)
+	}
+	return nil
+}
+
 // rpcPhase keeps the proxy's fault on for at least hold and until hit says the fault was
 // hit (and, when given, until ready), at most 5 minutes, then switches it off. Without ready
 // (mid-migration) it also ends when the migration has completed. It returns what
@@ -203,10 +235,21 @@ func (d *drill) rpcPhase(ctx context.Context, u *upgrade, p *devstack.RPCFaultPr
 	start := time.Now()
 	job := workflows.MigrationWorkflowID(u.proposal.String())
 	var err error
+	var readySince time.Time
 	for {
 		s := p.Stats().Sub(before)
-		if hit(s) && (ready == nil || ready(ctx, u)) && time.Since(start) >= hold {
+		isReady := ready == nil || ready(ctx, u)
+		if hit(s) && isReady && time.Since(start) >= hold {
 			break
+		}
+		if ready != nil && isReady && !hit(s) {
+			// The step the fault was for is over: a fault not hit a minute later never will be.
+			if readySince.IsZero() {
+				readySince = time.Now()
+			} else if time.Since(readySince) > time.Minute {
+				err = fmt.Errorf("%s: done a minute ago, and the fault was not hit", phase)
+				break
+			}
 		}
 		if ready == nil {
 			// Nothing more to fault once the migration is over.
