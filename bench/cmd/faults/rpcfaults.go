@@ -25,7 +25,9 @@ import (
 //
 // FAULTS_SLOW_SECONDS (35): how long rpc-slow holds a delayed answer; longer than the chain
 // client's 30 s per-call timeout, so the worker gives up on transactions the node has taken.
-// FAULTS_RPC_FAULT_SECONDS (45): how long each fault stays on at least.
+// FAULTS_RPC_FAULT_SECONDS (45): how long rpc-slow's faults stay on at least, and both drills'
+// mid-migration faults unless the migration finishes first. A fault stays on until it was hit;
+// one never hit fails the drill.
 
 func init() {
 	cases = append(cases,
