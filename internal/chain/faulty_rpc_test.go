@@ -48,6 +48,9 @@ const (
 	loseAnswer
 	// drop answers success without forwarding: a node that silently dropped a transaction.
 	drop
+	// slowAnswer forwards the call to the node, then holds the answer until the call's
+	// context ends: a node that acted and answers too late.
+	slowAnswer
 	// staleBlockhash forwards getLatestBlockhash and replaces the hash with one the node
 	// never produced, with a last valid height already passed.
 	staleBlockhash
@@ -106,6 +109,12 @@ func (f *faultyRPC) CallForInto(ctx context.Context, out any, method string, par
 			return err
 		}
 		return errors.Join(errors.New("rpc call "+method+"(): read: connection reset by peer"), syscall.ECONNRESET)
+	case slowAnswer:
+		if err := f.inner.CallForInto(context.WithoutCancel(ctx), out, method, params); err != nil {
+			return err
+		}
+		<-ctx.Done()
+		return ctx.Err()
 	case drop:
 		return nil
 	case staleBlockhash:
@@ -161,6 +170,23 @@ func TestSendRetriesTransientFailuresAndLands(t *testing.T) {
 	}
 	if n := f.count("getLatestBlockhash"); n != 3 {
 		t.Errorf("getLatestBlockhash called %d times, want 3 (hang, refused, ok)", n)
+	}
+}
+
+func TestSendFollowsTheStatusWhenTheNodeAnswersTooLate(t *testing.T) {
+	c, f, payer, ctx := faultyLocalnet(t, nil)
+	to := solana.NewWallet().PublicKey()
+	// The node takes every send and answers each after the call timeout: re-sending waits as
+	// long again each time, and the attempts run out although the transaction landed.
+	f.inject("sendTransaction", slowAnswer, slowAnswer, slowAnswer, slowAnswer, slowAnswer)
+	if _, err := c.Send(ctx, transferIx(payer.PublicKey(), to, 3_000_000), payer); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	if got, err := c.Balance(ctx, to); err != nil || got != 3_000_000 {
+		t.Fatalf("balance %d, %v; want 3000000 (paid once)", got, err)
+	}
+	if n := f.count("sendTransaction"); n != 1 {
+		t.Errorf("sendTransaction called %d times, want 1: the status, not a resend, tells it landed", n)
 	}
 }
 

@@ -92,14 +92,23 @@ func (c *Client) SendSigned(ctx context.Context, tx *solana.Transaction) (solana
 	})
 }
 
+// errSendUnanswered is a sendTransaction the node did not answer within the call timeout: it
+// may have taken the transaction, so submit follows the signature's status instead of failing.
+var errSendUnanswered = errors.New("sendTransaction not answered in time")
+
 // submit sends tx with preflight and polls its status until it reaches the commitment,
 // fails, or expired reports that its blockhash can no longer land.
 func (c *Client) submit(ctx context.Context, tx *solana.Transaction, expired func(context.Context) (bool, error)) (solana.Signature, error) {
 	sig := tx.Signatures[0]
-	err := c.call(ctx, "sendTransaction", func(ctx context.Context) error {
+	err := c.call(ctx, "sendTransaction", func(callCtx context.Context) error {
 		// Resending the same signed bytes after a transient failure is safe: one signature
 		// lands at most once.
-		_, err := c.rpc.SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{SkipPreflight: c.skipPreflight, PreflightCommitment: c.commitment})
+		_, err := c.rpc.SendTransactionWithOpts(callCtx, tx, rpc.TransactionOpts{SkipPreflight: c.skipPreflight, PreflightCommitment: c.commitment})
+		if err != nil && ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			// The node may have taken it and be slow to say so: sending again would wait
+			// as long again. Its status tells instead.
+			return errSendUnanswered
+		}
 		return err
 	})
 	switch pf, isPreflight := asPreflightFailure(err); {
@@ -107,6 +116,8 @@ func (c *Client) submit(ctx context.Context, tx *solana.Transaction, expired fun
 	case alreadyProcessed(err):
 		// This very transaction landed already: a retried send whose first answer was lost
 		// (or an identical transaction sent within the blockhash's life). Its status tells.
+	case errors.Is(err, errSendUnanswered):
+		c.log.Warn("chain: sendTransaction not answered in time; following the signature's status", "signature", sig)
 	case !isPreflight:
 		return sig, fmt.Errorf("send transaction %s: %w", sig, err)
 	case txErrKind(pf.Err) == "BlockhashNotFound":
@@ -148,9 +159,12 @@ func (c *Client) confirm(ctx context.Context, sig solana.Signature, tx *solana.T
 		}
 		if tx != nil && time.Since(lastSent) >= c.rebroadcastEvery {
 			lastSent = time.Now()
-			if _, err := c.rpc.SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{SkipPreflight: true}); err != nil {
+			// Bounded like any call: a node that hangs must not hold up the status polls.
+			sendCtx, cancel := context.WithTimeout(ctx, c.callTimeout)
+			if _, err := c.rpc.SendTransactionWithOpts(sendCtx, tx, rpc.TransactionOpts{SkipPreflight: true}); err != nil {
 				c.log.Debug("chain: rebroadcast failed", "signature", sig, "err", err)
 			}
+			cancel()
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return fmt.Errorf("confirm %s: %w", sig, err)
