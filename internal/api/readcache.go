@@ -1,11 +1,15 @@
 package api
 
 import (
+	"bufio"
 	"container/list"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -200,4 +204,31 @@ func (s *Server) WatchIndex(ctx context.Context) error {
 			s.cache.Listening(on, err)
 		},
 	}, 10*time.Second)
+}
+
+// CacheLookups reads the read cache's lookup counts of a route (keys hit, miss, bypass) from a
+// /metrics answer in Prometheus' text format.
+func CacheLookups(metrics io.Reader, route string) (map[string]int, error) {
+	out := map[string]int{}
+	sc := bufio.NewScanner(metrics)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "upgrade_governor_api_read_cache_lookups_total{") ||
+			!strings.Contains(line, fmt.Sprintf("route=%q", route)) {
+			continue
+		}
+		for _, result := range []string{"hit", "miss", "bypass"} {
+			if strings.Contains(line, fmt.Sprintf("result=%q", result)) {
+				n, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+				if err != nil {
+					return nil, fmt.Errorf("metrics line %q: %w", line, err)
+				}
+				out[result] = int(n)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("read metrics: %w", err)
+	}
+	return out, nil
 }

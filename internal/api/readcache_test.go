@@ -1,13 +1,9 @@
 package api_test
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/hex"
-	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,22 +21,8 @@ func cacheLookups(t *testing.T, e *env, route string) map[string]int {
 	t.Helper()
 	r := e.do("GET", "/metrics", nil)
 	require.Equal(t, http.StatusOK, r.Code)
-	out := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(r.Body))
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "upgrade_governor_api_read_cache_lookups_total{") ||
-			!strings.Contains(line, fmt.Sprintf("route=%q", route)) {
-			continue
-		}
-		for _, result := range []string{"hit", "miss", "bypass"} {
-			if strings.Contains(line, fmt.Sprintf("result=%q", result)) {
-				n, err := strconv.Atoi(line[strings.LastIndexByte(line, ' ')+1:])
-				require.NoError(t, err, line)
-				out[result] = n
-			}
-		}
-	}
+	out, err := api.CacheLookups(bytes.NewReader(r.Body), route)
+	require.NoError(t, err)
 	return out
 }
 

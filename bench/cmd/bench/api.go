@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -13,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +19,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/upgrade-governor/upgrade-governor/internal/api"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 )
 
@@ -153,25 +152,8 @@ func cacheLookups(ctx context.Context, apiURL, route string) (map[string]int, er
 		return nil, fmt.Errorf("read /metrics: %w", err)
 	}
 	defer resp.Body.Close()
-	out := map[string]int{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "upgrade_governor_api_read_cache_lookups_total{") ||
-			!strings.Contains(line, fmt.Sprintf("route=%q", route)) {
-			continue
-		}
-		for _, result := range []string{"hit", "miss", "bypass"} {
-			if strings.Contains(line, fmt.Sprintf("result=%q", result)) {
-				n, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
-				if err != nil {
-					return nil, fmt.Errorf("/metrics line %q: %w", line, err)
-				}
-				out[result] = int(n)
-			}
-		}
-	}
-	if err := sc.Err(); err != nil {
+	out, err := api.CacheLookups(resp.Body, route)
+	if err != nil {
 		return nil, fmt.Errorf("read /metrics: %w", err)
 	}
 	return out, nil
