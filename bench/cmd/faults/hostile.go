@@ -764,10 +764,14 @@ var fuzzTargets = []string{"FuzzBindJSON", "FuzzParseSignedTx", "FuzzLiveAPI"}
 
 var execsPattern = regexp.MustCompile(`execs: (\d+)`)
 
-// fuzz runs each fuzz target of internal/api for FAULTS_FUZZ_SECONDS, FuzzLiveAPI against the
-// stack, and checks the stack's state is unchanged afterwards.
+// fuzz runs each fuzz target of internal/api for FAULTS_FUZZ_EXECS inputs, at most
+// FAULTS_FUZZ_SECONDS each, FuzzLiveAPI against the stack, and checks the stack's state is
+// unchanged afterwards. The bound is a count (-fuzztime=Nx) because Go 1.26's fuzz coordinator
+// can fail a run that ends on a time bound with "context deadline exceeded" and no failing
+// input (go.dev/issue/75804, fixed in Go 1.27); the wall-clock bound is the command's context.
 func (d *drill) fuzz(ctx context.Context) ([]string, error) {
-	seconds := envInt("FAULTS_FUZZ_SECONDS", 15)
+	execLimit := envInt("FAULTS_FUZZ_EXECS", 10000)
+	seconds := envInt("FAULTS_FUZZ_SECONDS", 180)
 	h, err := d.setUpHostile(ctx, "fuzz")
 	if err != nil {
 		return []string{"set-up failed"}, err
@@ -784,12 +788,17 @@ func (d *drill) fuzz(ctx context.Context) ([]string, error) {
 	}
 	var failures []string
 	for _, target := range fuzzTargets {
-		cmd := exec.CommandContext(ctx, "go", "test", "-run=^$", "-fuzz=^"+target+"$",
-			fmt.Sprintf("-fuzztime=%ds", seconds), "-fuzzminimizetime=0", "-parallel=1", "./internal/api")
+		tctx, cancel := context.WithTimeout(ctx, time.Duration(seconds)*time.Second)
+		cmd := exec.CommandContext(tctx, "go", "test", "-run=^$", "-fuzz=^"+target+"$",
+			fmt.Sprintf("-fuzztime=%dx", execLimit), "-fuzzminimizetime=0", "-parallel=1", "./internal/api")
 		cmd.Env = append(os.Environ(),
 			"UG_FUZZ_API_URL="+d.st.APIURL, "UG_FUZZ_PROPOSAL="+h.proposal.String(), "UG_FUZZ_API_TOKEN="+h.operator)
 		start := time.Now()
 		out, err := cmd.CombinedOutput()
+		if tctx.Err() != nil {
+			err = fmt.Errorf("%d inputs not done in %d s (FAULTS_FUZZ_SECONDS): %w", execLimit, seconds, tctx.Err())
+		}
+		cancel()
 		execs := "?"
 		if m := execsPattern.FindAllSubmatch(out, -1); len(m) > 0 {
 			execs = string(m[len(m)-1][1])
@@ -803,8 +812,8 @@ func (d *drill) fuzz(ctx context.Context) ([]string, error) {
 			}
 			failures = append(failures, fmt.Sprintf("%s: %v\n%s", target, err, tail))
 		}
-		lines = append(lines, fmt.Sprintf("  %s %-18s %s execs in %.0f s (go test -fuzz, -fuzztime=%ds, 1 worker)",
-			verdict, target, execs, time.Since(start).Seconds(), seconds))
+		lines = append(lines, fmt.Sprintf("  %s %-18s %s execs in %.0f s (go test -fuzz, -fuzztime=%dx, 1 worker)",
+			verdict, target, execs, time.Since(start).Seconds(), execLimit))
 	}
 	time.Sleep(3 * time.Second)
 	after, err := d.snapshot(ctx, watch, keys)

@@ -32,7 +32,8 @@
 //
 //	bad-input  92 malformed or hostile requests to every route with real ids, each refused
 //	           with the expected 4xx JSON error naming the field
-//	fuzz       go test -fuzz of internal/api's targets for FAULTS_FUZZ_SECONDS (15) each,
+//	fuzz       go test -fuzz of internal/api's targets, FAULTS_FUZZ_EXECS (10000) inputs each
+//	           within FAULTS_FUZZ_SECONDS (180),
 //	           FuzzLiveAPI against the stack's API server
 //
 // FAULTS_ACCOUNTS=3000 FAULTS_STALL_SECONDS=30 FAULTS_CASES=<comma list, default all>
