@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"syscall"
 	"time"
 
@@ -39,6 +40,12 @@ type Client struct {
 	// skipPreflight sends without simulation: failures then land (and pay the fee).
 	skipPreflight bool
 	log           *slog.Logger
+
+	// blockhashReuse is how long Send reuses the blockhash it fetched last.
+	blockhashReuse time.Duration
+	bhMu           sync.Mutex
+	bh             *rpc.GetLatestBlockhashResult
+	bhAt           time.Time
 }
 
 // RetryPolicy bounds the retries of one RPC call that failed transiently (connection
@@ -71,6 +78,9 @@ func WithMaxResigns(n int) Option { return func(cl *Client) { cl.maxResigns = n 
 // and fails on-chain (with a signature and a fee) instead of being refused up front.
 func WithSkipPreflight() Option { return func(cl *Client) { cl.skipPreflight = true } }
 
+// WithBlockhashReuse sets how long Send reuses the blockhash it fetched last (0: never).
+func WithBlockhashReuse(d time.Duration) Option { return func(cl *Client) { cl.blockhashReuse = d } }
+
 // WithLogger sets the logger for retries and re-signs (debug and warn levels).
 func WithLogger(l *slog.Logger) Option { return func(cl *Client) { cl.log = l } }
 
@@ -93,6 +103,7 @@ func NewWithRPCClient(transport rpc.JSONRPCClient, opts ...Option) *Client {
 		rebroadcastEvery: 2 * time.Second,
 		maxResigns:       3,
 		log:              slog.Default(),
+		blockhashReuse:   300 * time.Millisecond,
 	}
 	for _, o := range opts {
 		o(c)

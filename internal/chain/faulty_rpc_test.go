@@ -173,6 +173,33 @@ func TestSendRetriesTransientFailuresAndLands(t *testing.T) {
 	}
 }
 
+func TestSendsAtOnceShareOneBlockhash(t *testing.T) {
+	c, f, payer, ctx := faultyLocalnet(t, nil, WithBlockhashReuse(time.Minute))
+	to := solana.NewWallet().PublicKey()
+	for i := range 3 {
+		if _, err := c.Send(ctx, transferIx(payer.PublicKey(), to, uint64(1_000_000+i)), payer); err != nil {
+			t.Fatalf("Send %d: %v", i, err)
+		}
+	}
+	if got, err := c.Balance(ctx, to); err != nil || got != 3_000_003 {
+		t.Fatalf("balance %d, %v; want 3000003", got, err)
+	}
+	if n := f.count("getLatestBlockhash"); n != 1 {
+		t.Errorf("getLatestBlockhash called %d times for 3 sends, want 1", n)
+	}
+	// A blockhash the node refuses is not reused: the re-sign asks again.
+	f.inject("getLatestBlockhash", staleBlockhash)
+	c.bhMu.Lock()
+	c.bh = nil
+	c.bhMu.Unlock()
+	if _, err := c.Send(ctx, transferIx(payer.PublicKey(), to, 7), payer); err != nil {
+		t.Fatalf("Send after BlockhashNotFound: %v", err)
+	}
+	if n := f.count("getLatestBlockhash"); n != 3 {
+		t.Errorf("getLatestBlockhash called %d times, want 3 (1, then the stale one and a fresh one)", n)
+	}
+}
+
 func TestSendFollowsTheStatusWhenTheNodeAnswersTooLate(t *testing.T) {
 	c, f, payer, ctx := faultyLocalnet(t, nil)
 	to := solana.NewWallet().PublicKey()
@@ -206,7 +233,8 @@ func TestSendRetryAfterALostAnswerDoesNotPayTwice(t *testing.T) {
 
 func TestSendSignsAgainWhenTheBlockhashIsUnknownOrExpires(t *testing.T) {
 	// Short slots, so a blockhash (150 blocks) expires in a few seconds.
-	c, f, payer, ctx := faultyLocalnet(t, []string{"--slot-time-ms", "20"})
+	// No blockhash reuse: each Send's fetches are counted.
+	c, f, payer, ctx := faultyLocalnet(t, []string{"--slot-time-ms", "20"}, WithBlockhashReuse(0))
 	to := solana.NewWallet().PublicKey()
 	// A blockhash the node never produced: the real node refuses it (BlockhashNotFound).
 	f.inject("getLatestBlockhash", staleBlockhash)

@@ -31,11 +31,8 @@ func (c *Client) Send(ctx context.Context, ixs []solana.Instruction, signers ...
 		}
 	}
 	for resign := 0; ; resign++ {
-		var bh *rpc.GetLatestBlockhashResult
-		err := c.call(ctx, "getLatestBlockhash", func(ctx context.Context) (err error) {
-			bh, err = c.rpc.GetLatestBlockhash(ctx, c.commitment)
-			return err
-		})
+		// A re-sign asks the node again: the blockhash it had may be the one that expired.
+		bh, err := c.latestBlockhash(ctx, resign > 0)
 		if err != nil {
 			return solana.Signature{}, fmt.Errorf("send: %w", err)
 		}
@@ -71,6 +68,31 @@ func (c *Client) Send(ctx context.Context, ixs []solana.Instruction, signers ...
 	}
 }
 
+// latestBlockhash returns the node's latest blockhash, reusing one fetched within
+// blockhashReuse unless fresh: many transactions sent at once (a migration's) then cost one
+// call, not one each. Reuse stays within about a slot, as long as the node keeps one blockhash.
+func (c *Client) latestBlockhash(ctx context.Context, fresh bool) (*rpc.GetLatestBlockhashResult, error) {
+	c.bhMu.Lock()
+	if !fresh && c.bh != nil && time.Since(c.bhAt) < c.blockhashReuse {
+		bh := c.bh
+		c.bhMu.Unlock()
+		return bh, nil
+	}
+	c.bhMu.Unlock()
+	var bh *rpc.GetLatestBlockhashResult
+	err := c.call(ctx, "getLatestBlockhash", func(ctx context.Context) (err error) {
+		bh, err = c.rpc.GetLatestBlockhash(ctx, c.commitment)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.bhMu.Lock()
+	c.bh, c.bhAt = bh, time.Now()
+	c.bhMu.Unlock()
+	return bh, nil
+}
+
 // SendSigned sends a transaction others signed (a member's approval) and waits for the
 // client's commitment. It cannot sign again: when the blockhash expires first it returns
 // ErrBlockhashExpired, and the signers must sign a new one.
@@ -91,6 +113,9 @@ func (c *Client) SendSigned(ctx context.Context, tx *solana.Transaction) (solana
 		return err == nil && !valid.Value, err
 	})
 }
+
+// expiryCheckEvery is how often confirm asks whether a pending transaction's blockhash expired.
+const expiryCheckEvery = time.Second
 
 // errSendUnanswered is a sendTransaction the node did not answer within the call timeout: it
 // may have taken the transaction, so submit follows the signature's status instead of failing.
@@ -136,12 +161,18 @@ func (c *Client) submit(ctx context.Context, tx *solana.Transaction, expired fun
 // land (ErrBlockhashExpired).
 func (c *Client) confirm(ctx context.Context, sig solana.Signature, tx *solana.Transaction, expired func(context.Context) (bool, error)) error {
 	wait := c.pollInterval
-	lastSent := time.Now()
+	lastSent, lastExpiry := time.Now(), time.Now()
 	for {
-		// Read expiry before the status: a transaction that landed in time is then visible.
-		gone, err := expired(ctx)
-		if err != nil {
-			return fmt.Errorf("confirm %s: %w", sig, err)
+		// Expiry is asked about now and then, not on every poll: it takes a minute or more.
+		// When asked, before the status: a transaction that landed in time is then visible.
+		checkExpiry := time.Since(lastExpiry) >= expiryCheckEvery
+		gone := false
+		if checkExpiry {
+			lastExpiry = time.Now()
+			var err error
+			if gone, err = expired(ctx); err != nil {
+				return fmt.Errorf("confirm %s: %w", sig, err)
+			}
 		}
 		st, err := c.signatureStatus(ctx, sig)
 		if err != nil {

@@ -104,7 +104,7 @@ func (b *bench) cost(ctx context.Context, m *Migration) (*Cost, error) {
 		{"pause_system", governor.NewPauseSystemInstruction(f.Multisig, guardian), guardian},
 		{"resume_system (3 signers)", governor.NewResumeSystemInstruction(f.Multisig, members[:3]), members[0]},
 		{"migrate_account (1 account)", governor.NewMigrateAccountInstruction(f.Multisig, proposal, program, guardian, accounts(1)), guardian},
-		{fmt.Sprintf("migrate_account (%d accounts)", workflowAccountsPerTx), governor.NewMigrateAccountInstruction(f.Multisig, proposal, program, guardian, accounts(workflowAccountsPerTx)), guardian},
+		{fmt.Sprintf("migrate_account (%d accounts)", workflows.DefaultAccountsPerTx), governor.NewMigrateAccountInstruction(f.Multisig, proposal, program, guardian, accounts(workflows.DefaultAccountsPerTx)), guardian},
 	}
 	for n := 1; n <= governor.MaxMigrateAccounts; n++ {
 		ix := governor.NewMigrateAccountInstruction(f.Multisig, proposal, program, guardian, accounts(n))

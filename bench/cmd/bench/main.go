@@ -31,6 +31,7 @@ import (
 
 	"github.com/upgrade-governor/upgrade-governor/bench/internal/report"
 	"github.com/upgrade-governor/upgrade-governor/internal/devstack"
+	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
 
 // Config is what a run measures, from BENCH_* variables.
@@ -58,7 +59,7 @@ func config() Config {
 		Accounts:       envInt("BENCH_ACCOUNTS", 100_000),
 		NaiveAccounts:  envInt("BENCH_NAIVE_ACCOUNTS", 1_000),
 		RawWindow:      envInt("BENCH_RAW_WINDOW", 256),
-		AccountsPerTx:  workflowAccountsPerTx,
+		AccountsPerTx:  workflows.DefaultAccountsPerTx,
 		LifecycleRuns:  envInt("BENCH_LIFECYCLE_RUNS", 3),
 		Proposals:      envInt("BENCH_PROPOSALS", 10_000),
 		APIConcurrency: envInt("BENCH_API_CONCURRENCY", 16),

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/upgrade-governor/upgrade-governor/bench/internal/report"
+	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
 
 // temporalHistoryLimit is the Temporal server's default limit.historyCount.error: a workflow
@@ -64,7 +65,7 @@ func (r *Results) table(t *report.Table) {
 				t.Add(s, "    proposal history per migrate tx", fmt.Sprintf("%.2f", perTx), fmt.Sprintf(
 					"proposal history that grows with the migration (should stay near 0: the indexer does not signal "+
 						"AccountsMigrated); at Temporal's %d-event limit that is about %.0f migrate txs (%.0f accounts at %d/tx)",
-					temporalHistoryLimit, limitTxs, limitTxs*workflowAccountsPerTx, workflowAccountsPerTx))
+					temporalHistoryLimit, limitTxs, limitTxs*workflows.DefaultAccountsPerTx, workflows.DefaultAccountsPerTx))
 			}
 		}
 		t.Add(s, "history events, migration (last run)", fmt.Sprint(c.MigrationLastRunEvents),
