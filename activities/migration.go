@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/gagliardetto/solana-go"
 	"go.temporal.io/sdk/activity"
@@ -114,6 +115,8 @@ func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (Ch
 		txs      int
 		done     int
 	)
+	rec := &migratedRecorder{a: a, job: in.JobID, flushAt: max(in.InFlight/2, 1)}
+	stopFlusher := rec.flushEvery(ctx, recordEvery)
 	sem := make(chan struct{}, max(in.InFlight, 1))
 	var wg sync.WaitGroup
 	for _, batch := range batches {
@@ -131,7 +134,7 @@ func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (Ch
 		go func(batch []string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			n, err := a.migrateBatch(ctx, in.JobID, multisig, proposal, program, batch)
+			n, err := a.migrateBatch(ctx, in.JobID, multisig, proposal, program, batch, rec)
 			mu.Lock()
 			defer mu.Unlock()
 			txs += n
@@ -143,6 +146,14 @@ func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (Ch
 		}(batch)
 	}
 	wg.Wait()
+	// What landed is recorded even when a batch failed or the activity was cancelled (an
+	// emergency stop): its accounts are then not sent again.
+	recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	err = errors.Join(stopFlusher(), rec.flush(recCtx))
+	cancel()
+	if err != nil && firstErr == nil {
+		firstErr = err
+	}
 	if firstErr != nil {
 		return ChunkResult{Transactions: txs}, firstErr
 	}
@@ -158,9 +169,83 @@ func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (Ch
 	return res, nil
 }
 
+// recordEvery is how often a chunk records what landed when fewer than flushAt transactions
+// are waiting, so progress shows while a chunk runs.
+const recordEvery = 250 * time.Millisecond
+
+// migratedRecorder collects the landed migrate transactions of a chunk and records them in
+// account_migrations a group at a time (store.MarkBatchesMigrated): with many transactions in
+// flight, a commit each would queue on the job's counters row. A transaction that landed and
+// was not recorded yet (the worker died) is sent again later and finds its accounts migrated:
+// the program does nothing for them, and the rows then name that transaction.
+type migratedRecorder struct {
+	a       *Activities
+	job     string
+	flushAt int
+
+	mu      sync.Mutex
+	pending []store.MigratedBatch
+}
+
+// add queues a landed transaction and records the group once flushAt are waiting.
+func (r *migratedRecorder) add(ctx context.Context, accounts []string, sig solana.Signature) error {
+	r.mu.Lock()
+	r.pending = append(r.pending, store.MigratedBatch{Accounts: accounts, Signature: sig.String()})
+	full := len(r.pending) >= r.flushAt
+	r.mu.Unlock()
+	if full {
+		return r.flush(ctx)
+	}
+	return nil
+}
+
+// flush records every queued transaction.
+func (r *migratedRecorder) flush(ctx context.Context) error {
+	r.mu.Lock()
+	batches := r.pending
+	r.pending = nil
+	r.mu.Unlock()
+	if len(batches) == 0 {
+		return nil
+	}
+	if _, err := r.a.Store.MarkBatchesMigrated(ctx, r.job, batches, worker); err != nil {
+		// Put them back: a later flush, or the chunk's end, tries again.
+		r.mu.Lock()
+		r.pending = append(batches, r.pending...)
+		r.mu.Unlock()
+		return fmt.Errorf("record migrated accounts: %w", err)
+	}
+	return nil
+}
+
+// flushEvery records what is queued every d until the returned stop is called; stop returns
+// the last error a timed flush met.
+func (r *migratedRecorder) flushEvery(ctx context.Context, d time.Duration) (stop func() error) {
+	done, finished := make(chan struct{}), make(chan error, 1)
+	go func() {
+		var last error
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				finished <- last
+				return
+			case <-t.C:
+				last = r.flush(ctx)
+			}
+		}
+	}()
+	return func() error {
+		close(done)
+		return <-finished
+	}
+}
+
 // migrateBatch sends one migrate_account transaction for batch, splitting it on a program
-// error to isolate the accounts that cannot migrate. It returns the transactions sent.
-func (a *Activities) migrateBatch(ctx context.Context, job string, multisig, proposal, program solana.PublicKey, batch []string) (int, error) {
+// error to isolate the accounts that cannot migrate, and hands what landed to rec. It returns
+// the transactions sent.
+func (a *Activities) migrateBatch(ctx context.Context, job string, multisig, proposal, program solana.PublicKey, batch []string, rec *migratedRecorder) (int, error) {
 	keys := make([]solana.PublicKey, len(batch))
 	for i, k := range batch {
 		keys[i] = solana.MustPublicKeyFromBase58(k)
@@ -168,10 +253,7 @@ func (a *Activities) migrateBatch(ctx context.Context, job string, multisig, pro
 	ix := governor.NewMigrateAccountInstruction(multisig, proposal, program, a.Guardian.PublicKey(), keys)
 	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.Guardian)
 	if err == nil {
-		if _, err := a.Store.MarkAccountsMigrated(ctx, job, batch, sig.String(), worker); err != nil {
-			return 1, fmt.Errorf("record migrated accounts: %w", err)
-		}
-		return 1, nil
+		return 1, rec.add(ctx, batch, sig)
 	}
 	var pe *chain.ProgramError
 	if !errors.As(err, &pe) {
@@ -187,8 +269,8 @@ func (a *Activities) migrateBatch(ctx context.Context, job string, multisig, pro
 		return 1, nil
 	}
 	half := len(batch) / 2
-	n1, err1 := a.migrateBatch(ctx, job, multisig, proposal, program, batch[:half])
-	n2, err2 := a.migrateBatch(ctx, job, multisig, proposal, program, batch[half:])
+	n1, err1 := a.migrateBatch(ctx, job, multisig, proposal, program, batch[:half], rec)
+	n2, err2 := a.migrateBatch(ctx, job, multisig, proposal, program, batch[half:], rec)
 	return 1 + n1 + n2, errors.Join(err1, err2)
 }
 

@@ -31,6 +31,7 @@ type Client struct {
 	// callTimeout bounds one RPC call; a call that hits it is retried like a network error.
 	callTimeout time.Duration
 	// pollInterval is the first wait between signature-status polls; it grows to maxPoll.
+	// Polls of concurrent sends share calls (signatureStatus), so a short maxPoll is cheap.
 	pollInterval, maxPoll time.Duration
 	// rebroadcastEvery re-sends a pending transaction (same bytes, same signature) so one the
 	// node dropped still lands before its blockhash expires.
@@ -40,6 +41,12 @@ type Client struct {
 	// skipPreflight sends without simulation: failures then land (and pay the fee).
 	skipPreflight bool
 	log           *slog.Logger
+
+	// Status requests waiting for the next shared getSignatureStatuses call.
+	statusMu      sync.Mutex
+	statusQueue   []statusRequest
+	statusRunning bool
+	statusAsked   int // requests made, for tests
 
 	// blockhashReuse is how long Send reuses the blockhash it fetched last.
 	blockhashReuse time.Duration
@@ -86,10 +93,19 @@ func WithLogger(l *slog.Logger) Option { return func(cl *Client) { cl.log = l } 
 
 // New returns a client for the JSON-RPC endpoint at rpcURL.
 func New(rpcURL string, opts ...Option) *Client {
-	c := NewWithRPCClient(jsonrpc.NewClient(rpcURL), opts...)
-	c.rpcURL, c.httpClient = rpcURL, &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	// Go's default transport keeps 2 idle connections a host: a migration with hundreds of
+	// calls at once would open and close a connection for nearly every call. Up to
+	// maxNodeConns are open and kept; further calls wait for one.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost, tr.MaxConnsPerHost = maxNodeConns, maxNodeConns
+	hc := &http.Client{Transport: tr}
+	c := NewWithRPCClient(jsonrpc.NewClientWithOpts(rpcURL, &jsonrpc.RPCClientOpts{HTTPClient: hc}), opts...)
+	c.rpcURL, c.httpClient = rpcURL, hc
 	return c
 }
+
+// maxNodeConns bounds the client's connections to its node.
+const maxNodeConns = 64
 
 // NewWithRPCClient returns a client over any JSON-RPC transport (custom headers, tests).
 func NewWithRPCClient(transport rpc.JSONRPCClient, opts ...Option) *Client {
@@ -99,7 +115,7 @@ func NewWithRPCClient(transport rpc.JSONRPCClient, opts ...Option) *Client {
 		retry:            RetryPolicy{Attempts: 5, InitialBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second},
 		callTimeout:      30 * time.Second,
 		pollInterval:     150 * time.Millisecond,
-		maxPoll:          2 * time.Second,
+		maxPoll:          500 * time.Millisecond,
 		rebroadcastEvery: 2 * time.Second,
 		maxResigns:       3,
 		log:              slog.Default(),

@@ -200,6 +200,39 @@ func TestSendsAtOnceShareOneBlockhash(t *testing.T) {
 	}
 }
 
+func TestConcurrentSendsShareStatusCalls(t *testing.T) {
+	c, f, payer, ctx := faultyLocalnet(t, nil)
+	const sends = 24
+	to := make([]solana.PublicKey, sends)
+	errs := make(chan error, sends)
+	for i := range sends {
+		to[i] = solana.NewWallet().PublicKey()
+		go func() {
+			_, err := c.Send(ctx, transferIx(payer.PublicKey(), to[i], uint64(1_000_000+i)), payer)
+			errs <- err
+		}()
+	}
+	for range sends {
+		if err := <-errs; err != nil {
+			t.Fatalf("Send: %v", err)
+		}
+	}
+	for i := range sends {
+		if got, err := c.Balance(ctx, to[i]); err != nil || got != uint64(1_000_000+i) {
+			t.Fatalf("balance of recipient %d: %d, %v", i, got, err)
+		}
+	}
+	// Alone, each status poll would be a call of its own.
+	c.statusMu.Lock()
+	asked := c.statusAsked
+	c.statusMu.Unlock()
+	calls := f.count("getSignatureStatuses")
+	if asked < sends || calls >= asked {
+		t.Errorf("%d status polls made %d getSignatureStatuses calls, want fewer calls than polls (and at least %d polls)", asked, calls, sends)
+	}
+	t.Logf("%d concurrent sends: %d status polls, %d getSignatureStatuses calls", sends, asked, calls)
+}
+
 func TestSendFollowsTheStatusWhenTheNodeAnswersTooLate(t *testing.T) {
 	c, f, payer, ctx := faultyLocalnet(t, nil)
 	to := solana.NewWallet().PublicKey()

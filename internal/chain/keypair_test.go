@@ -58,12 +58,15 @@ func TestLoadKeypairErrorsNeverQuoteTheFile(t *testing.T) {
 		"out of range": outOfRange,
 	}
 	for name, values := range cases {
-		_, err := LoadKeypair(writeKeypairFile(t, values))
+		file := writeKeypairFile(t, values)
+		_, err := LoadKeypair(file)
 		if err == nil {
 			t.Errorf("%s: loaded", name)
 			continue
 		}
-		if strings.Contains(err.Error(), "300") || strings.Contains(err.Error(), fmt.Sprint(good[0])+",") {
+		// The file's path may hold any digits (t.TempDir's random part): look past it.
+		msg := strings.ReplaceAll(err.Error(), file, "<file>")
+		if strings.Contains(msg, "300") || strings.Contains(msg, fmt.Sprint(good[0])+",") {
 			t.Errorf("%s: error quotes key material: %v", name, err)
 		}
 	}

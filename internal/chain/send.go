@@ -204,19 +204,73 @@ func (c *Client) confirm(ctx context.Context, sig solana.Signature, tx *solana.T
 	}
 }
 
+// signatureStatus asks the node for a signature's status. Every caller waiting at the same time
+// shares one getSignatureStatuses call (up to statusBatch signatures): a migration with hundreds
+// of transactions in flight then polls with one call at a time, not one per transaction.
 func (c *Client) signatureStatus(ctx context.Context, sig solana.Signature) (*rpc.SignatureStatusesResult, error) {
-	var out *rpc.GetSignatureStatusesResult
-	err := c.call(ctx, "getSignatureStatuses", func(ctx context.Context) (err error) {
-		out, err = c.rpc.GetSignatureStatuses(ctx, false, sig)
-		return err
-	})
-	if err != nil {
-		return nil, err
+	req := statusRequest{sig: sig, out: make(chan statusAnswer, 1)}
+	c.statusMu.Lock()
+	c.statusQueue = append(c.statusQueue, req)
+	c.statusAsked++
+	if !c.statusRunning {
+		c.statusRunning = true
+		go c.runStatusCalls()
 	}
-	if out == nil || len(out.Value) == 0 {
-		return nil, nil
+	c.statusMu.Unlock()
+	select {
+	case a := <-req.out:
+		return a.status, a.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	return out.Value[0], nil
+}
+
+// statusBatch is the most signatures one getSignatureStatuses call asks about (the node's limit).
+const statusBatch = 256
+
+type statusRequest struct {
+	sig solana.Signature
+	out chan statusAnswer // buffered: the asker may have gone
+}
+
+type statusAnswer struct {
+	status *rpc.SignatureStatusesResult
+	err    error
+}
+
+// runStatusCalls answers the queued status requests, a call at a time, until none is left.
+func (c *Client) runStatusCalls() {
+	for {
+		c.statusMu.Lock()
+		if len(c.statusQueue) == 0 {
+			c.statusRunning = false
+			c.statusMu.Unlock()
+			return
+		}
+		n := min(len(c.statusQueue), statusBatch)
+		batch := make([]statusRequest, n)
+		copy(batch, c.statusQueue)
+		c.statusQueue = append(c.statusQueue[:0], c.statusQueue[n:]...)
+		c.statusMu.Unlock()
+
+		sigs := make([]solana.Signature, n)
+		for i, r := range batch {
+			sigs[i] = r.sig
+		}
+		var out *rpc.GetSignatureStatusesResult
+		// Not bound to one asker's context: an asker who leaves does not fail the others.
+		err := c.call(context.Background(), "getSignatureStatuses", func(ctx context.Context) (err error) {
+			out, err = c.rpc.GetSignatureStatuses(ctx, false, sigs...)
+			return err
+		})
+		for i, r := range batch {
+			a := statusAnswer{err: err}
+			if err == nil && out != nil && i < len(out.Value) {
+				a.status = out.Value[i]
+			}
+			r.out <- a
+		}
+	}
 }
 
 // failedLogs fetches the logs of a transaction that landed and failed; the status carries

@@ -203,6 +203,50 @@ func TestFailedJobCanResumeButNotGoBackToPending(t *testing.T) {
 		auditActions(t, s, store.AuditFilter{Proposal: j.Proposal})[:3])
 }
 
+func TestMarkBatchesMigratedRecordsEachTransaction(t *testing.T) {
+	t.Parallel()
+	s := pgtest.NewStore(t)
+	ctx := ctxT(t)
+	j, accs := newJob(t, s, 20)
+	first, second, third := signature(), signature(), signature()
+	_, err := s.MarkAccountsMigrated(ctx, j.ID, accs[:2], first, worker)
+	require.NoError(t, err)
+
+	// Three transactions in one call; the first one's accounts are already recorded (a retry).
+	n, err := s.MarkBatchesMigrated(ctx, j.ID, []store.MigratedBatch{
+		{Accounts: accs[:2], Signature: first},
+		{Accounts: accs[2:10], Signature: second},
+		{Accounts: accs[10:13], Signature: third},
+	}, worker)
+	require.NoError(t, err)
+	assert.Equal(t, 11, n)
+	p := requireCountersMatchRows(t, s, j.ID)
+	assert.Equal(t, 13, p.Migrated)
+	rows, err := s.ListAccountMigrations(ctx, j.ID, store.AccountFilter{Status: store.AccountMigrated})
+	require.NoError(t, err)
+	bySig := map[string]int{}
+	for _, r := range rows {
+		bySig[r.Signature]++
+	}
+	assert.Equal(t, map[string]int{first: 2, second: 8, third: 3}, bySig, "each account names the transaction that migrated it")
+
+	page, err := s.ListAudit(ctx, store.AuditFilter{Action: store.ActionAccountsMigrated})
+	require.NoError(t, err)
+	audited := map[string]float64{}
+	for _, e := range page.Entries {
+		audited[e.Signature] = e.Details["count"].(float64)
+	}
+	assert.Equal(t, map[string]float64{first: 2, second: 8, third: 3}, audited, "one audit row per transaction, none for the retry")
+
+	// One account outside the job refuses the whole call: nothing is recorded.
+	_, err = s.MarkBatchesMigrated(ctx, j.ID, []store.MigratedBatch{
+		{Accounts: accs[13:15], Signature: signature()},
+		{Accounts: []string{pubkey()}, Signature: signature()},
+	}, worker)
+	require.ErrorIs(t, err, store.ErrNotFound)
+	assert.Equal(t, 13, requireCountersMatchRows(t, s, j.ID).Migrated)
+}
+
 func TestMarkAccountsMigratedRejectsAccountsOutsideTheJob(t *testing.T) {
 	t.Parallel()
 	s := pgtest.NewStore(t)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -110,12 +111,21 @@ func New(ctx context.Context, databaseURL string) (*Store, error) {
 	return s, nil
 }
 
+// defaultMaxConns is the pool's size unless the database URL says pool_max_conns.
+const defaultMaxConns = 16
+
 // open builds the pool without connecting; connections are made on first use.
 func open(databaseURL string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
 		// The parse error can quote the URL, password included.
 		return nil, errors.New("store: database URL does not parse")
+	}
+	if !strings.Contains(databaseURL, "pool_max_conns") {
+		// pgx's default is max(4, CPUs): the worker's migration chunks, its indexer and its
+		// activities share the pool, and with 4 a migration's commits queued behind the
+		// indexer's. The URL's pool_max_conns, when given, decides.
+		cfg.MaxConns = defaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
