@@ -201,14 +201,7 @@ func (s *Store) MarkBatchesMigrated(ctx context.Context, jobID string, batches [
 		}
 	}
 	n := 0
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
-		proposal, err := jobProposal(ctx, tx, jobID)
-		if err != nil {
-			return err
-		}
-		if err := requireAccounts(ctx, tx, jobID, accounts); err != nil {
-			return err
-		}
+	err := s.jobTx(ctx, jobID, accounts, func(tx pgx.Tx, proposal string) error {
 		rows, err := tx.Query(ctx, `
 			UPDATE account_migrations m
 			SET status = 'migrated', signature = u.signature, attempts = m.attempts + 1, last_error = NULL
@@ -253,16 +246,34 @@ func (s *Store) MarkBatchesMigrated(ctx context.Context, jobID string, batches [
 
 // MarkAccountsSkipped records accounts that need no migration (already at the target layout).
 func (s *Store) MarkAccountsSkipped(ctx context.Context, jobID string, accounts []string, reason string, o Origin) (int, error) {
-	n, err := s.finishAccounts(ctx, jobID, accounts, AccountSkipped, "", reason, o)
+	n := 0
+	err := s.jobTx(ctx, jobID, accounts, func(tx pgx.Tx, proposal string) error {
+		tag, err := tx.Exec(ctx, `
+			UPDATE account_migrations SET status = 'skipped', signature = NULL, last_error = NULL
+			WHERE job_id = $1 AND account = ANY($2::text[]) AND status IN ('pending', 'failed')`,
+			jobID, accounts)
+		if err != nil {
+			return err
+		}
+		if n = int(tag.RowsAffected()); n == 0 {
+			return nil
+		}
+		_, err = appendAudit(ctx, tx, AuditEntry{
+			Actor: o.Actor, Source: o.Source, Action: ActionAccountsSkipped, Proposal: proposal,
+			Details: map[string]any{"job": jobID, "count": n, "accounts": shownAccounts(accounts), "reason": reason},
+		})
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("mark %d accounts skipped in job %s: %w", len(accounts), jobID, classify(err))
 	}
 	return n, nil
 }
 
-func (s *Store) finishAccounts(ctx context.Context, jobID string, accounts []string, to AccountStatus, signature, reason string, o Origin) (int, error) {
-	n := 0
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+// jobTx runs fn in a transaction once the job exists and holds every one of accounts, with the
+// job's proposal.
+func (s *Store) jobTx(ctx context.Context, jobID string, accounts []string, fn func(tx pgx.Tx, proposal string) error) error {
+	return s.inTx(ctx, func(tx pgx.Tx) error {
 		proposal, err := jobProposal(ctx, tx, jobID)
 		if err != nil {
 			return err
@@ -270,34 +281,8 @@ func (s *Store) finishAccounts(ctx context.Context, jobID string, accounts []str
 		if err := requireAccounts(ctx, tx, jobID, accounts); err != nil {
 			return err
 		}
-		attempt := 0
-		if to == AccountMigrated {
-			attempt = 1 // a migration transaction is an attempt; a skip is not
-		}
-		tag, err := tx.Exec(ctx, `
-			UPDATE account_migrations
-			SET status = $3, signature = $4, attempts = attempts + $5, last_error = NULL
-			WHERE job_id = $1 AND account = ANY($2::text[]) AND status IN ('pending', 'failed')`,
-			jobID, accounts, string(to), nullString(signature), attempt)
-		if err != nil {
-			return err
-		}
-		n = int(tag.RowsAffected())
-		if n == 0 {
-			return nil
-		}
-		action, details := ActionAccountsMigrated, map[string]any{"job": jobID, "count": n, "accounts": shownAccounts(accounts)}
-		if to == AccountSkipped {
-			action = ActionAccountsSkipped
-			details["reason"] = reason
-		}
-		_, err = appendAudit(ctx, tx, AuditEntry{
-			Actor: o.Actor, Source: o.Source, Action: action, Proposal: proposal,
-			Signature: signature, Details: details,
-		})
-		return err
+		return fn(tx, proposal)
 	})
-	return n, err
 }
 
 // MarkAccountFailed records a failed attempt on one account; it can be retried later. Failing an
