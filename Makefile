@@ -7,7 +7,10 @@ CACHE        ?= $(HOME)/.cache/upgrade-governor
 CARGO_TARGET ?= $(CACHE)/target
 TOOLS_BIN    ?= $(CACHE)/bin
 export CARGO_TARGET_DIR := $(CARGO_TARGET)
-export LOCALNET_BIN     ?= $(CARGO_TARGET)/release/localnet
+# program/localnet builds in a target dir of its own: sharing the program workspace's, its test
+# build linked two builds of solana-address 2.6.1 and failed ("multiple different versions").
+LOCALNET_TARGET ?= $(CACHE)/localnet-target
+export LOCALNET_BIN     ?= $(LOCALNET_TARGET)/release/localnet
 export TEMPORAL_BIN     ?= $(TOOLS_BIN)/temporal
 SBPF         ?= $(CACHE)/tools/bin/sbpf
 GO_TEST_FLAGS ?= -count=1 -timeout 30m
@@ -26,7 +29,7 @@ demo: build temporal
 
 ## localnet: the JSON-RPC test chain (surfpool-core + the natively compiled governance program)
 localnet: localnet-patch
-	cd program/localnet && cargo build --release
+	cd program/localnet && CARGO_TARGET_DIR=$(LOCALNET_TARGET) cargo build --release
 
 # program/localnet is a cargo workspace of its own, built against surfpool-core with our patch
 # (program/localnet/patches): the script checks, extracts and patches the crate under $(CACHE).
@@ -39,7 +42,7 @@ test: lint test-rust idl-check elfs-check web-check test-go
 
 test-rust: localnet-patch
 	cd program && cargo test --release --workspace
-	cd program/localnet && cargo test --release
+	cd program/localnet && CARGO_TARGET_DIR=$(LOCALNET_TARGET) cargo test --release
 
 test-go: localnet temporal web-deps
 	go test $(GO_TEST_FLAGS) ./...
@@ -50,7 +53,7 @@ lint: localnet-patch
 	cd program && cargo fmt --all --check
 	cd program && cargo clippy --release --workspace --all-targets -- -D warnings
 	cd program/localnet && cargo fmt --check
-	cd program/localnet && cargo clippy --release --all-targets -- -D warnings
+	cd program/localnet && CARGO_TARGET_DIR=$(LOCALNET_TARGET) cargo clippy --release --all-targets -- -D warnings
 
 ## idl: regenerate program/idl/upgrade_governor.json from the program's code
 idl:

@@ -268,7 +268,7 @@ func LocalnetBinary() string {
 		return b
 	}
 	home, _ := os.UserHomeDir()
-	return filepath.Join(home, ".cache", "upgrade-governor", "target", "release", "localnet")
+	return filepath.Join(home, ".cache", "upgrade-governor", "localnet-target", "release", "localnet")
 }
 
 func (s *Stack) start(ctx context.Context, name, bin string, args, env []string) (*Proc, error) {

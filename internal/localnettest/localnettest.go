@@ -45,7 +45,7 @@ func (b *lockedBuffer) String() string {
 	return strings.Join(b.lines, "\n")
 }
 
-// Binary is $LOCALNET_BIN, else the release build in the shared cargo target dir.
+// Binary is $LOCALNET_BIN, else the release build in localnet's cargo target dir.
 func Binary(t testing.TB) string {
 	t.Helper()
 	if p := os.Getenv("LOCALNET_BIN"); p != "" {
@@ -55,7 +55,7 @@ func Binary(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("find the localnet binary: no home directory (%v); set LOCALNET_BIN", err)
 	}
-	return filepath.Join(home, ".cache", "upgrade-governor", "target", "release", "localnet")
+	return filepath.Join(home, ".cache", "upgrade-governor", "localnet-target", "release", "localnet")
 }
 
 func freePort(t testing.TB) int {
