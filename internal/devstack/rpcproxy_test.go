@@ -55,14 +55,15 @@ func TestRPCFaultProxyFaultsAreSeenAndSurvived(t *testing.T) {
 
 	t.Run("slow sendTransaction answer", func(t *testing.T) {
 		// The first send is forwarded and lands; its answer comes after the client's 1 s
-		// timeout, so the client sends the same bytes again (not delayed).
+		// timeout, so the client follows the signature's status and finds it landed
+		// (transferOnce checks it was applied once).
 		p.SetSlow(SlowRule{Methods: []string{"sendTransaction"}, Every: 2, Delay: 3 * time.Second})
 		before := p.Stats()
 		transferOnce(t)
 		p.Clear()
 		s := p.Stats().Sub(before)
 		t.Log(s)
-		if s.Delayed["sendTransaction"] < 1 || s.Abandoned["sendTransaction"] < 1 || s.Forwarded["sendTransaction"] < 2 {
+		if s.Delayed["sendTransaction"] < 1 || s.Abandoned["sendTransaction"] < 1 {
 			t.Fatalf("the slow answer was not hit: %s", s)
 		}
 	})
