@@ -15,7 +15,7 @@
 //	                       answers held FAULTS_SLOW_SECONDS (past the client's timeout) during
 //	                       execution and mid-migration (rpcfaults.go)
 //	rpc-expired-blockhash  the same proxy serves a blockhash localnet has expired from
-//	                       getLatestBlockhash during execution and mid-migration (rpcfaults.go)
+//	                       getLatestBlockhash during execution and the migration (rpcfaults.go)
 //
 // Race drills (races.go) fire racing requests at the real API at once and check the chain,
 // the index and audit trail, and Temporal agree (FAULTS_RACE_ROUNDS, 3, rounds each):
