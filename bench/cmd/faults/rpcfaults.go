@@ -208,8 +208,20 @@ func (d *drill) throughProxy(ctx context.Context, u *upgrade, fault func(*devsta
 	return what, nil
 }
 
-// workerRPCIs checks the running worker process was started with UG_RPC_URL=url.
+// workerRPCIs checks the running worker process was started with UG_RPC_URL=url. It reads
+// again for up to 5 s: read right after a restart, /proc/<pid>/environ once held no
+// UG_RPC_URL at all (a full make faults run; the same drill alone passed).
 func (d *drill) workerRPCIs(url string) error {
+	var last error
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		if last = d.workerRPCIsOnce(url); last == nil || time.Now().After(deadline) {
+			return last
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (d *drill) workerRPCIsOnce(url string) error {
 	pid, err := d.st.PID("worker")
 	if err != nil {
 		return err
