@@ -19,6 +19,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/upgrade-governor/upgrade-governor/bench/internal/report"
 	"github.com/upgrade-governor/upgrade-governor/internal/api"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 )
@@ -37,20 +38,10 @@ type APIResults struct {
 	Loadgen    string  `json:"loadgen_binary"`
 }
 
-// LoadRun is loadgen's answer.
+// LoadRun is loadgen's answer, with what the bench adds.
 type LoadRun struct {
-	Requests    int            `json:"requests"`
-	Errors      int            `json:"errors"`
-	Status      map[string]int `json:"status"`
-	Seconds     float64        `json:"seconds"`
-	PerSecond   float64        `json:"requests_per_second"`
-	P50Ms       float64        `json:"p50_ms"`
-	P90Ms       float64        `json:"p90_ms"`
-	P99Ms       float64        `json:"p99_ms"`
-	MaxMs       float64        `json:"max_ms"`
-	Concurrency int            `json:"concurrency"`
-	FirstError  string         `json:"first_error,omitempty"`
-	Paths       string         `json:"paths"`
+	report.LoadResult
+	Paths string `json:"paths"`
 	// Read cache lookups during the run, from the server's /metrics.
 	CacheHits   int `json:"cache_hits"`
 	CacheMisses int `json:"cache_misses"`

@@ -34,21 +34,6 @@ const (
 	maxConcurrency = 256
 )
 
-// Result is what loadgen prints.
-type Result struct {
-	Requests    int            `json:"requests"`
-	Errors      int            `json:"errors"`
-	Status      map[string]int `json:"status"`
-	Seconds     float64        `json:"seconds"`
-	PerSecond   float64        `json:"requests_per_second"`
-	P50Ms       float64        `json:"p50_ms"`
-	P90Ms       float64        `json:"p90_ms"`
-	P99Ms       float64        `json:"p99_ms"`
-	MaxMs       float64        `json:"max_ms"`
-	Concurrency int            `json:"concurrency"`
-	FirstError  string         `json:"first_error,omitempty"`
-}
-
 func main() {
 	base := flag.String("base", "http://127.0.0.1:8080", "API base URL (loopback only)")
 	pathsFile := flag.String("paths", "", "file of request paths, one a line")
@@ -66,13 +51,13 @@ func main() {
 	_ = json.NewEncoder(os.Stdout).Encode(res)
 }
 
-func run(base, pathsFile string, concurrency, requests, warmup int, duration time.Duration) (Result, error) {
+func run(base, pathsFile string, concurrency, requests, warmup int, duration time.Duration) (report.LoadResult, error) {
 	if err := requireLoopback(base); err != nil {
-		return Result{}, err
+		return report.LoadResult{}, err
 	}
 	paths, err := readPaths(pathsFile)
 	if err != nil {
-		return Result{}, err
+		return report.LoadResult{}, err
 	}
 	concurrency = min(max(concurrency, 1), maxConcurrency)
 	requests = min(max(requests, 1), maxRequests)
@@ -98,7 +83,7 @@ func run(base, pathsFile string, concurrency, requests, warmup int, duration tim
 		next      atomic.Int64
 		mu        sync.Mutex
 		latencies = make([]time.Duration, 0, min(requests, 200_000))
-		res       = Result{Status: map[string]int{}, Concurrency: concurrency}
+		res       = report.LoadResult{Status: map[string]int{}, Concurrency: concurrency}
 	)
 	deadline := time.Now().Add(duration)
 	start := time.Now()

@@ -180,3 +180,18 @@ func Percentile(sorted []time.Duration, p float64) time.Duration {
 	i := int(float64(len(sorted)-1) * p / 100)
 	return sorted[i]
 }
+
+// LoadResult is what bench/cmd/loadgen prints (as JSON) for one run.
+type LoadResult struct {
+	Requests    int            `json:"requests"`
+	Errors      int            `json:"errors"`
+	Status      map[string]int `json:"status"`
+	Seconds     float64        `json:"seconds"`
+	PerSecond   float64        `json:"requests_per_second"`
+	P50Ms       float64        `json:"p50_ms"`
+	P90Ms       float64        `json:"p90_ms"`
+	P99Ms       float64        `json:"p99_ms"`
+	MaxMs       float64        `json:"max_ms"`
+	Concurrency int            `json:"concurrency"`
+	FirstError  string         `json:"first_error,omitempty"`
+}
