@@ -496,3 +496,43 @@ fn program_data_too_small_is_reported_and_a_permissionless_extension_does_not_bl
     assert_ne!(slot_before, slot_after, "ExtendProgram moved the slot");
     assert_ok(f.execute_as_is(&p));
 }
+
+#[test]
+fn buffer_whose_whole_length_exceeds_program_data_is_refused_until_program_data_is_extended() {
+    let mut f = Fixture::new();
+    // Room for the trimmed v2 ELF (the loader extends by at least 10 KiB)...
+    f.extend_for(COUNTER_V2.len());
+    let capacity = f
+        .chain
+        .account(&program_data_pda(&f.program))
+        .unwrap()
+        .data
+        .len()
+        - 45;
+    assert!(COUNTER_V2.len() <= capacity);
+    // ...but not for a buffer that carries it with zero padding, as `solana program
+    // write-buffer --max-len` leaves one: the loader's Upgrade compares the buffer's whole
+    // data length, padding included, with ProgramData's capacity.
+    let mut padded = COUNTER_V2.to_vec();
+    padded.resize(capacity + 1, 0);
+    let buffer = Pubkey::new_unique();
+    native_svm::write_buffer(&mut f.chain.svm, buffer, &padded, Some(f.authority));
+    // The hash ignores the padding: it is v2's.
+    let (p, res) = f.propose_with(buffer, elf_hash(COUNTER_V2), None);
+    assert_ok(res);
+    f.approve_by(&p, &[0, 1, 2]);
+    f.chain.advance(TIMELOCK);
+    assert_rule(f.execute_as_is(&p), E::ProgramDataTooSmall);
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Approved);
+    assert_eq!(
+        f.chain.account(&program_data_pda(&f.program)).unwrap().data[45..45 + COUNTER_V1.len()],
+        *COUNTER_V1
+    );
+    // Extending ProgramData to the buffer's whole length lets the same proposal execute.
+    f.extend_for(padded.len());
+    assert_ok(f.execute_as_is(&p));
+    let after = f.chain.account(&program_data_pda(&f.program)).unwrap();
+    assert_eq!(after.data[45..45 + COUNTER_V2.len()], *COUNTER_V2);
+    assert!(after.data[45 + COUNTER_V2.len()..].iter().all(|b| *b == 0));
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Executed);
+}

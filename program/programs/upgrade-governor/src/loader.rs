@@ -75,6 +75,9 @@ pub struct BufferInfo {
     pub hash: [u8; 32],
     /// Length of the ELF with trailing zero bytes stripped.
     pub elf_len: usize,
+    /// Length of everything after the buffer header, zero padding included: what the loader's
+    /// `Upgrade` requires ProgramData to hold.
+    pub data_len: usize,
 }
 
 pub fn read_buffer(buffer: &AccountInfo) -> Result<BufferInfo> {
@@ -94,6 +97,7 @@ pub fn read_buffer(buffer: &AccountInfo) -> Result<BufferInfo> {
         authority: option_pubkey(&data[4..]),
         hash: solana_sha256_hasher::hash(elf).to_bytes(),
         elf_len: elf.len(),
+        data_len: data.len() - BUFFER_METADATA_LEN,
     })
 }
 

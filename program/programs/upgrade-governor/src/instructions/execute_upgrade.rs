@@ -82,9 +82,11 @@ pub fn handler(ctx: Context<ExecuteUpgrade>) -> Result<()> {
         program_data.hash == proposal.target_program_hash,
         GovernorError::ProgramChangedSinceProposal
     );
-    // The loader would fail with a bare "account data too small"; say what to do instead.
+    // The loader would fail with a bare "account data too small"; say what to do instead. The
+    // loader compares the buffer's whole data, zero padding included (`write-buffer --max-len`),
+    // not the trimmed ELF, with ProgramData's capacity.
     require!(
-        buffer.elf_len <= program_data.capacity,
+        buffer.data_len <= program_data.capacity,
         GovernorError::ProgramDataTooSmall
     );
 
