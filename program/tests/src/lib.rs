@@ -185,6 +185,26 @@ pub fn initialize_multisig_ix(
     timelock_seconds: i64,
     guardian: &Pubkey,
 ) -> Instruction {
+    initialize_multisig_with_lifetime_ix(
+        payer,
+        create_key,
+        members,
+        threshold,
+        timelock_seconds,
+        LIFETIME,
+        guardian,
+    )
+}
+
+pub fn initialize_multisig_with_lifetime_ix(
+    payer: &Pubkey,
+    create_key: &Pubkey,
+    members: Vec<Pubkey>,
+    threshold: u8,
+    timelock_seconds: i64,
+    proposal_lifetime_seconds: i64,
+    guardian: &Pubkey,
+) -> Instruction {
     let multisig = multisig_pda(create_key);
     ix(
         acc::InitializeMultisig {
@@ -201,7 +221,7 @@ pub fn initialize_multisig_ix(
                 members,
                 threshold,
                 timelock_seconds,
-                proposal_lifetime_seconds: LIFETIME,
+                proposal_lifetime_seconds,
                 guardian: *guardian,
             },
         },

@@ -7,18 +7,31 @@ use solana_signer::Signer;
 use upgrade_governor::{GovernorError as E, ProposalStatus};
 
 fn init_with(members: Vec<Pubkey>, threshold: u8, timelock: i64) -> TxResult {
+    init_with_lifetime(members, threshold, timelock, LIFETIME).1
+}
+
+/// Creates a multisig; returns the chain and the multisig address with the result, so a test
+/// can read back what was stored.
+fn init_with_lifetime(
+    members: Vec<Pubkey>,
+    threshold: u8,
+    timelock: i64,
+    lifetime: i64,
+) -> ((Chain, Pubkey), TxResult) {
     let mut chain = Chain::new();
     let create_key = Keypair::new();
     let guardian = Pubkey::new_unique();
-    let ix = initialize_multisig_ix(
+    let ix = initialize_multisig_with_lifetime_ix(
         &chain.payer.pubkey(),
         &create_key.pubkey(),
         members,
         threshold,
         timelock,
+        lifetime,
         &guardian,
     );
-    chain.send(&[ix], &[&create_key])
+    let res = chain.send(&[ix], &[&create_key]);
+    ((chain, multisig_pda(&create_key.pubkey())), res)
 }
 
 fn keys(n: usize) -> Vec<Pubkey> {
@@ -76,6 +89,41 @@ fn timelock_shorter_than_minimum_is_rejected() {
         2,
         upgrade_governor::state::MIN_TIMELOCK_SECONDS,
     ));
+}
+
+#[test]
+fn timelock_longer_than_maximum_is_rejected() {
+    use upgrade_governor::state::MAX_TIMELOCK_SECONDS;
+    assert_eq!(MAX_TIMELOCK_SECONDS, 90 * 24 * HOUR);
+    assert_rule(
+        init_with(keys(3), 2, MAX_TIMELOCK_SECONDS + 1),
+        E::TimelockTooLong,
+    );
+    // A value near i64::MAX would make every approval overflow `approved_at + timelock`.
+    assert_rule(init_with(keys(3), 2, i64::MAX), E::TimelockTooLong);
+    let ((chain, multisig), res) = init_with_lifetime(keys(3), 2, MAX_TIMELOCK_SECONDS, LIFETIME);
+    assert_ok(res);
+    let m: upgrade_governor::state::Multisig = chain.anchor(&multisig);
+    assert_eq!(m.timelock_seconds, MAX_TIMELOCK_SECONDS);
+}
+
+#[test]
+fn proposal_lifetime_longer_than_maximum_is_rejected() {
+    use upgrade_governor::state::MAX_PROPOSAL_LIFETIME_SECONDS;
+    assert_eq!(MAX_PROPOSAL_LIFETIME_SECONDS, 365 * 24 * HOUR);
+    let (_, res) = init_with_lifetime(keys(3), 2, TIMELOCK, MAX_PROPOSAL_LIFETIME_SECONDS + 1);
+    assert_rule(res, E::ProposalLifetimeTooLong);
+    // A value near i64::MAX would make every proposal overflow `created_at + lifetime`.
+    let (_, res) = init_with_lifetime(keys(3), 2, TIMELOCK, i64::MAX);
+    assert_rule(res, E::ProposalLifetimeTooLong);
+    // The lower bound still holds.
+    let (_, res) = init_with_lifetime(keys(3), 2, TIMELOCK, 0);
+    assert_rule(res, E::InvalidProposalLifetime);
+    let ((chain, multisig), res) =
+        init_with_lifetime(keys(3), 2, TIMELOCK, MAX_PROPOSAL_LIFETIME_SECONDS);
+    assert_ok(res);
+    let m: upgrade_governor::state::Multisig = chain.anchor(&multisig);
+    assert_eq!(m.proposal_lifetime_seconds, MAX_PROPOSAL_LIFETIME_SECONDS);
 }
 
 #[test]

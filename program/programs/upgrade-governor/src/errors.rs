@@ -79,4 +79,8 @@ pub enum GovernorError {
     WrongSpill,
     #[msg("Arithmetic overflow")]
     Overflow,
+    #[msg("Timelock is longer than the maximum")]
+    TimelockTooLong,
+    #[msg("Proposal lifetime is longer than the maximum")]
+    ProposalLifetimeTooLong,
 }

@@ -13,6 +13,10 @@ pub const MAX_MEMBERS: usize = 16;
 /// No multisig may let an approved upgrade execute in less than an hour: users need time to
 /// see it coming and exit.
 pub const MIN_TIMELOCK_SECONDS: i64 = 3600;
+/// Upper bounds keep `approved_at + timelock` and `created_at + lifetime` far from overflow (a
+/// value near i64::MAX would make every approval fail for good) and catch typos in units.
+pub const MAX_TIMELOCK_SECONDS: i64 = 90 * 24 * 3600;
+pub const MAX_PROPOSAL_LIFETIME_SECONDS: i64 = 365 * 24 * 3600;
 pub const MAX_DESCRIPTION_LEN: usize = 256;
 pub const MAX_MIGRATION_DATA_LEN: usize = 64;
 /// Accounts one `migrate_account` instruction may carry.

@@ -54,8 +54,16 @@ pub fn handler(ctx: Context<InitializeMultisig>, args: InitializeMultisigArgs) -
         GovernorError::TimelockTooShort
     );
     require!(
+        args.timelock_seconds <= MAX_TIMELOCK_SECONDS,
+        GovernorError::TimelockTooLong
+    );
+    require!(
         args.proposal_lifetime_seconds > 0,
         GovernorError::InvalidProposalLifetime
+    );
+    require!(
+        args.proposal_lifetime_seconds <= MAX_PROPOSAL_LIFETIME_SECONDS,
+        GovernorError::ProposalLifetimeTooLong
     );
 
     let multisig = &mut ctx.accounts.multisig;
