@@ -65,6 +65,8 @@ var (
 	ErrWrongBuffer                 = &Error{Code: 6035, Name: "WrongBuffer", Msg: "Wrong buffer account"}
 	ErrWrongSpill                  = &Error{Code: 6036, Name: "WrongSpill", Msg: "Wrong spill account: the buffer's lamports return to the proposer"}
 	ErrOverflow                    = &Error{Code: 6037, Name: "Overflow", Msg: "Arithmetic overflow"}
+	ErrTimelockTooLong             = &Error{Code: 6038, Name: "TimelockTooLong", Msg: "Timelock is longer than the maximum"}
+	ErrProposalLifetimeTooLong     = &Error{Code: 6039, Name: "ProposalLifetimeTooLong", Msg: "Proposal lifetime is longer than the maximum"}
 )
 
 // governorErrors lists GovernorError's variants by index.
@@ -107,6 +109,8 @@ var governorErrors = []*Error{
 	ErrWrongBuffer,
 	ErrWrongSpill,
 	ErrOverflow,
+	ErrTimelockTooLong,
+	ErrProposalLifetimeTooLong,
 }
 
 var errorsByCode = func() map[uint32]*Error {
