@@ -102,8 +102,22 @@ pub fn read_buffer(buffer: &AccountInfo) -> Result<BufferInfo> {
 }
 
 /// solana-verify hashes the ELF without the zero padding a buffer or ProgramData may carry.
+///
+/// Padding can be megabytes (`--max-len`), so whole 8-byte words are checked from the end
+/// first and only the last non-zero word (or a head shorter than a word) byte by byte.
 pub fn trim_trailing_zeros(bytes: &[u8]) -> &[u8] {
-    let end = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    let mut end = bytes.len();
+    while let Some(start) = end.checked_sub(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&bytes[start..end]);
+        if u64::from_ne_bytes(word) != 0 {
+            break;
+        }
+        end = start;
+    }
+    while end > 0 && bytes[end - 1] == 0 {
+        end -= 1;
+    }
     &bytes[..end]
 }
 
@@ -116,5 +130,84 @@ mod tests {
         assert_eq!(trim_trailing_zeros(&[1, 0, 2, 0, 0]), &[1, 0, 2]);
         assert_eq!(trim_trailing_zeros(&[0, 0]), &[] as &[u8]);
         assert_eq!(trim_trailing_zeros(&[]), &[] as &[u8]);
+    }
+
+    /// The plain byte-at-a-time definition the word-wise version must equal.
+    fn reference(bytes: &[u8]) -> &[u8] {
+        let end = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+        &bytes[..end]
+    }
+
+    /// Compares on the slice itself and on copies starting at every offset within a word, so
+    /// both the word loop's alignment and the unaligned reads are exercised.
+    #[track_caller]
+    fn check(bytes: &[u8]) {
+        for offset in 0..8 {
+            let mut backing = vec![0xEEu8; offset];
+            backing.extend_from_slice(bytes);
+            let slice = &backing[offset..];
+            let got = trim_trailing_zeros(slice);
+            assert_eq!(got, reference(slice), "input {bytes:?} at offset {offset}");
+            // The same bytes, not just equal ones: a prefix of the input.
+            assert_eq!(got.as_ptr(), slice.as_ptr());
+        }
+    }
+
+    #[test]
+    fn word_wise_trim_equals_byte_wise_on_every_short_input_shape() {
+        for len in 0..=64usize {
+            check(&vec![0u8; len]);
+            check(&vec![0x5Au8; len]);
+            for i in 0..len {
+                // One non-zero byte at i in zeros, one zero byte at i in non-zeros.
+                let mut one = vec![0u8; len];
+                one[i] = 1 << (i % 8);
+                check(&one);
+                let mut hole = vec![0xFFu8; len];
+                hole[i] = 0;
+                check(&hole);
+                // Data up to i, then zeros: every trimmed length with every padding length.
+                let mut prefix = vec![0u8; len];
+                prefix[..=i].fill(0x80);
+                check(&prefix);
+                // Two non-zero bytes, so a word is non-zero away from its last byte too.
+                for j in 0..i {
+                    let mut two = vec![0u8; len];
+                    two[j] = 0x01;
+                    two[i] = 0x80;
+                    check(&two);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn word_wise_trim_equals_byte_wise_on_pseudo_random_buffers() {
+        // xorshift64 with a fixed seed: the same buffers on every run, no extra crate.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..500 {
+            let data_len = (next() % 3000) as usize;
+            let padding = (next() % 200) as usize;
+            // Sparse data (mostly zeros) so inner zero runs span whole words.
+            let density = 1 + next() % 8;
+            let mut bytes: Vec<u8> = (0..data_len)
+                .map(|_| {
+                    let r = next();
+                    if r % density == 0 {
+                        (r >> 32) as u8
+                    } else {
+                        0
+                    }
+                })
+                .collect();
+            bytes.resize(data_len + padding, 0);
+            check(&bytes);
+        }
     }
 }
