@@ -80,11 +80,13 @@ func runMultisigCreate(ctx context.Context, e *env, args []string) (result, erro
 	if *threshold < 1 || *threshold > len(members) {
 		return nil, usageError("--threshold", "want 1 to %d (the number of members), got %d", len(members), *threshold)
 	}
-	if *timelock < governor.MinTimelockSeconds*time.Second || *timelock%time.Second != 0 {
-		return nil, usageError("--timelock", "want whole seconds, at least %s, got %s", governor.MinTimelockSeconds*time.Second, *timelock)
+	if *timelock < governor.MinTimelockSeconds*time.Second || *timelock > governor.MaxTimelockSeconds*time.Second || *timelock%time.Second != 0 {
+		return nil, usageError("--timelock", "want whole seconds, from %s to %s, got %s",
+			governor.MinTimelockSeconds*time.Second, governor.MaxTimelockSeconds*time.Second, *timelock)
 	}
-	if *lifetime < time.Second || *lifetime%time.Second != 0 {
-		return nil, usageError("--proposal-lifetime", "want whole seconds, at least 1s, got %s", *lifetime)
+	if *lifetime < time.Second || *lifetime > governor.MaxProposalLifetimeSeconds*time.Second || *lifetime%time.Second != 0 {
+		return nil, usageError("--proposal-lifetime", "want whole seconds, from 1s to %s, got %s",
+			governor.MaxProposalLifetimeSeconds*time.Second, *lifetime)
 	}
 	guardianKey, err := parsePubkey("--guardian", *guardian)
 	if err != nil {

@@ -13,11 +13,15 @@ var ProgramID = solana.MustPublicKeyFromBase58("EBDwN1RPWW1HKkDSi6AqSowU9U4h44d2
 
 // Limits the program enforces (state.rs); builders do not check them, the program does.
 const (
-	MaxMembers          = 16
-	MinTimelockSeconds  = 3600
-	MaxDescriptionLen   = 256
-	MaxMigrationDataLen = 64
-	MaxMigrateAccounts  = 32
+	MaxMembers         = 16
+	MinTimelockSeconds = 3600
+	// MaxTimelockSeconds (90 days) and MaxProposalLifetimeSeconds (365 days) keep eta and
+	// expiry computable: a value near i64::MAX would make approval overflow for ever.
+	MaxTimelockSeconds         = 90 * 24 * 3600
+	MaxProposalLifetimeSeconds = 365 * 24 * 3600
+	MaxDescriptionLen          = 256
+	MaxMigrationDataLen        = 64
+	MaxMigrateAccounts         = 32
 )
 
 // EventIxTag prefixes the data of the self-CPI that Anchor's emit_cpi! makes: the event's own

@@ -13,6 +13,8 @@ func TestErrorFromCode(t *testing.T) {
 		6013: "SystemPaused",
 		6025: "ProgramDataTooSmall",
 		6037: "Overflow",
+		6038: "TimelockTooLong",
+		6039: "ProposalLifetimeTooLong",
 		2006: "ConstraintSeeds",
 		3012: "AccountNotInitialized",
 		101:  "InstructionFallbackNotFound",
@@ -23,11 +25,11 @@ func TestErrorFromCode(t *testing.T) {
 			t.Errorf("ErrorFromCode(%d) = %+v, %v; want %s", code, e, ok, name)
 		}
 	}
-	if _, ok := ErrorFromCode(6038); ok {
-		t.Error("6038 is past the last GovernorError")
+	if _, ok := ErrorFromCode(6040); ok {
+		t.Error("6040 is past the last GovernorError")
 	}
-	if len(governorErrors) != 38 {
-		t.Errorf("%d governor errors, errors.rs has 38", len(governorErrors))
+	if len(governorErrors) != 40 {
+		t.Errorf("%d governor errors, errors.rs has 40", len(governorErrors))
 	}
 	for i, e := range governorErrors {
 		if e.Code != ErrorCodeOffset+uint32(i) {
