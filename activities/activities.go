@@ -22,10 +22,31 @@ import (
 type Activities struct {
 	Chain *chain.Client
 	Store *store.Store
-	// Guardian signs emergency cancels and pays for execute and migrate transactions. It is
-	// the only key the worker holds; members' keys never reach the server side.
+	// Guardian signs and pays only the emergency stop's cancels: a drained fee payer cannot
+	// disable it, and it is never spent on anyone's proposal.
 	Guardian *chain.Keypair
-	Log      *slog.Logger
+	// FeePayer pays for everything else the worker sends (ExtendProgram's rent, execute,
+	// migrations), and only for the multisigs the deployment serves. Members' keys never reach
+	// the server side.
+	FeePayer *chain.Keypair
+	// MaxExtendRent bounds the rent FeePayer adds to one proposal's ProgramData (lamports).
+	MaxExtendRent uint64
+	Log           *slog.Logger
+}
+
+// requireServed refuses to spend the fee payer on a multisig the operator does not serve (it
+// may have been removed from the list after its workflow started).
+func (a *Activities) requireServed(ctx context.Context, multisig string) error {
+	served, err := a.Store.IsServed(ctx, multisig)
+	if err != nil {
+		return fmt.Errorf("check served list: %w", err)
+	}
+	if !served {
+		return temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("multisig %s is not served by this deployment: the worker pays nothing for it", multisig),
+			ErrTypeNotServed, nil)
+	}
+	return nil
 }
 
 var worker = store.Origin{Actor: "worker", Source: store.SourceWorker}
@@ -320,7 +341,7 @@ func (a *Activities) SubmitApproval(ctx context.Context, in SubmitInput) (Submit
 
 // ExecuteUpgrade executes an approved, due proposal unless it is already executed. When the new
 // ELF is larger than ProgramData, it extends ProgramData first (the loader's ExtendProgram,
-// paid by the guardian key), which the loader does not allow by CPI.
+// which the loader does not allow by CPI), paid by the fee payer up to MaxExtendRent.
 func (a *Activities) ExecuteUpgrade(ctx context.Context, ref ProposalRef) (ExecuteResult, error) {
 	defer keepAlive(ctx)()
 	cp, p, err := a.readProposal(ctx, ref)
@@ -340,16 +361,30 @@ func (a *Activities) ExecuteUpgrade(ctx context.Context, ref ProposalRef) (Execu
 	if p == nil {
 		return ExecuteResult{}, fmt.Errorf("read proposal %s: %w", ref.Proposal, chain.ErrAccountNotFound)
 	}
+	if err := a.requireServed(ctx, ref.Multisig); err != nil {
+		return ExecuteResult{}, err
+	}
 	b, err := a.Chain.GetBuffer(ctx, p.Buffer)
 	if err != nil {
 		return ExecuteResult{}, fmt.Errorf("read buffer %s: %w", p.Buffer, err)
 	}
-	extended, err := a.Chain.ExtendProgramIfNeeded(ctx, a.Guardian, p.TargetProgram, len(loader.TrimTrailingZeros(b.ELF)))
+	// The loader's Upgrade needs room for the buffer's whole data, padding included.
+	ext, err := a.Chain.PlanExtension(ctx, a.FeePayer.PublicKey(), p.TargetProgram, len(b.ELF))
 	if err != nil {
-		return ExecuteResult{}, classify("extend program data", err)
+		return ExecuteResult{}, fmt.Errorf("plan program data extension: %w", err)
 	}
-	ix := governor.NewExecuteUpgradeInstructionFor(p, a.Guardian.PublicKey())
-	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.Guardian)
+	if ext != nil {
+		if ext.RentLamports > a.MaxExtendRent {
+			return ExecuteResult{}, a.refuseExtension(ctx, ref, p.TargetProgram, ext)
+		}
+		if err := a.Chain.SendExtension(ctx, a.FeePayer, p.TargetProgram, ext); err != nil {
+			return ExecuteResult{}, classify("extend program data", err)
+		}
+		a.Log.Info("extended program data", "proposal", ref.Proposal, "program", p.TargetProgram,
+			"bytes", ext.Instruction.AdditionalBytes, "rent_lamports", ext.RentLamports)
+	}
+	ix := governor.NewExecuteUpgradeInstructionFor(p, a.FeePayer.PublicKey())
+	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.FeePayer)
 	if err != nil {
 		// Another executor may have won the race: the chain says what happened.
 		if after, rerr := a.chainProposal(ctx, ref); rerr == nil && after.Status == "executed" {
@@ -357,13 +392,45 @@ func (a *Activities) ExecuteUpgrade(ctx context.Context, ref ProposalRef) (Execu
 		}
 		return ExecuteResult{}, classify("execute upgrade", err)
 	}
+	a.Log.Info("sent execute", "proposal", ref.Proposal, "program", p.TargetProgram, "signature", sig)
 	now, _ := a.Chain.ChainTime(ctx)
 	if _, err := a.Store.SetProposalStatus(ctx, ref.Proposal, store.ProposalExecuted, store.StatusChange{
 		Signature: sig.String(), At: time.Unix(now, 0).UTC(), Approvals: len(cp.Approvals),
-	}, store.Origin{Actor: a.Guardian.PublicKey().String(), Source: store.SourceWorker}); err != nil {
+	}, store.Origin{Actor: a.FeePayer.PublicKey().String(), Source: store.SourceWorker}); err != nil {
 		return ExecuteResult{}, fmt.Errorf("index execution of %s: %w", ref.Proposal, err)
 	}
-	return ExecuteResult{Signature: sig.String(), Extended: extended > 0}, nil
+	return ExecuteResult{Signature: sig.String(), Extended: ext != nil}, nil
+}
+
+// ActionExtendRefused records that the worker would not pay a ProgramData extension above its
+// ceiling; the members extend the program themselves (ExtendProgram is permissionless).
+const ActionExtendRefused = "proposal.extend_refused"
+
+// refuseExtension audits an extension above the rent ceiling (once per size asked) and returns
+// the error that tells the workflow to wait for the members to extend.
+func (a *Activities) refuseExtension(ctx context.Context, ref ProposalRef, program solana.PublicKey, ext *chain.Extension) error {
+	add := ext.Instruction.AdditionalBytes
+	msg := fmt.Sprintf("ProgramData of %s must grow by %d bytes (rent %d lamports), above this worker's ceiling of %d lamports per proposal: "+
+		"extend it yourself (`solana program extend %s %d`), then ask for execution again",
+		program, add, ext.RentLamports, a.MaxExtendRent, program, add)
+	page, err := a.Store.ListAudit(ctx, store.AuditFilter{Proposal: ref.Proposal, Action: ActionExtendRefused, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("read earlier refusals: %w", err)
+	}
+	if len(page.Entries) == 0 || fmt.Sprint(page.Entries[0].Details["additional_bytes"]) != fmt.Sprint(add) {
+		if _, err := a.Store.AppendAudit(ctx, store.AuditEntry{
+			Actor: a.FeePayer.PublicKey().String(), Action: ActionExtendRefused, Proposal: ref.Proposal,
+			Source: store.SourceWorker, Details: map[string]any{
+				"program": program.String(), "additional_bytes": add, "rent_lamports": ext.RentLamports,
+				"ceiling_lamports": a.MaxExtendRent,
+			},
+		}); err != nil {
+			return fmt.Errorf("audit refused extension: %w", err)
+		}
+	}
+	a.Log.Warn("extension above the rent ceiling refused", "proposal", ref.Proposal, "program", program,
+		"bytes", add, "rent_lamports", ext.RentLamports, "ceiling_lamports", a.MaxExtendRent)
+	return temporal.NewNonRetryableApplicationError(msg, ErrTypeExtendRentCeiling, nil)
 }
 
 // stageOf maps a workflow step to the rollback stage the audit schema names.
@@ -416,6 +483,7 @@ func (a *Activities) CancelOnChain(ctx context.Context, in CancelInput) (CancelR
 			return CancelResult{}, classify("guardian cancel", err)
 		}
 		res.Signature = sig.String()
+		a.Log.Info("sent guardian cancel", "proposal", in.Proposal, "signature", res.Signature)
 		if _, err := a.Store.SetProposalStatus(ctx, in.Proposal, store.ProposalCancelled, store.StatusChange{
 			Signature: res.Signature, At: cp.ChainTime, Reason: in.Reason,
 		}, origin); err != nil {

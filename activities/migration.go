@@ -99,6 +99,9 @@ func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (Ch
 	if err != nil {
 		return ChunkResult{}, err
 	}
+	if err := a.requireServed(ctx, in.Multisig); err != nil {
+		return ChunkResult{}, err
+	}
 	pending, err := a.rangeAccounts(ctx, in.JobID, store.AccountPending, in.After, in.UpTo)
 	if err != nil {
 		return ChunkResult{}, err
@@ -250,8 +253,8 @@ func (a *Activities) migrateBatch(ctx context.Context, job string, multisig, pro
 	for i, k := range batch {
 		keys[i] = solana.MustPublicKeyFromBase58(k)
 	}
-	ix := governor.NewMigrateAccountInstruction(multisig, proposal, program, a.Guardian.PublicKey(), keys)
-	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.Guardian)
+	ix := governor.NewMigrateAccountInstruction(multisig, proposal, program, a.FeePayer.PublicKey(), keys)
+	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.FeePayer)
 	if err == nil {
 		return 1, rec.add(ctx, batch, sig)
 	}

@@ -16,6 +16,12 @@ const (
 	// ErrTypeInvalidTransaction is a member-signed transaction that cannot be sent as it is
 	// (wrong instruction, expired blockhash): the member must sign again.
 	ErrTypeInvalidTransaction = "InvalidTransaction"
+	// ErrTypeNotServed means the operator does not serve the multisig (any more): the worker
+	// spends nothing on it. Wait, do not fail: the operator may serve it again.
+	ErrTypeNotServed = "MultisigNotServed"
+	// ErrTypeExtendRentCeiling means ProgramData must grow by more rent than the worker pays
+	// for one proposal: wait for the members to extend it themselves, then execute.
+	ErrTypeExtendRentCeiling = "ExtendRentCeiling"
 )
 
 // ProposalRef names a proposal on chain.

@@ -4,6 +4,8 @@
 //	apiserver [flags]              migrate the store, then serve (UG_HTTP_ADDR)
 //	apiserver migrate [flags]      apply the store's migrations and exit
 //	apiserver healthcheck [flags]  GET /healthz on the configured address; exit 0 or 1
+//	apiserver multisig serve|unserve|list ...   the multisigs this deployment serves
+//	apiserver token create|list|revoke ...      operator and guardian bearer tokens
 package main
 
 import (
@@ -30,6 +32,8 @@ func main() {
 			os.Exit(migrate(args[1:]))
 		case "healthcheck":
 			os.Exit(healthcheck(args[1:]))
+		case "multisig", "token":
+			os.Exit(admin(args[0], args[1:], os.Stdout, os.Stderr, os.LookupEnv))
 		}
 	}
 	fx.New(

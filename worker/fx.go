@@ -19,30 +19,88 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
 
-// Module wires the worker: the guardian key, the activities, the Temporal worker.
+// Module wires the worker: its two keys, the activities, the Temporal worker, the indexer.
 var Module = fx.Module("worker",
-	fx.Provide(loadGuardian, newActivities, newWorker, newIndexer),
-	fx.Invoke(migrateSchema, func(worker.Worker) {}, runIndexer),
+	fx.Provide(loadKeys, newActivities, newWorker, newIndexer),
+	fx.Invoke(migrateSchema, registerKeys, func(worker.Worker) {}, runIndexer),
 )
 
-func loadGuardian(cfg config.Config) (*chain.Keypair, error) {
-	if cfg.KeypairPath == "" {
-		return nil, fmt.Errorf("config: keypair (UG_KEYPAIR_PATH / --keypair): the worker needs the guardian / fee-payer keypair")
-	}
-	k, err := chain.LoadKeypair(cfg.KeypairPath)
-	if err != nil {
-		return nil, fmt.Errorf("load guardian keypair: %w", err)
-	}
-	return k, nil
+// Keys are the two keys the worker holds: the guardian signs and pays only its own emergency
+// cancels; the fee payer pays everything else the worker sends.
+type Keys struct {
+	Guardian, FeePayer *chain.Keypair
 }
 
-func newActivities(c *chain.Client, s *store.Store, guardian *chain.Keypair, l *slog.Logger) *activities.Activities {
-	return &activities.Activities{Chain: c, Store: s, Guardian: guardian, Log: l.With("component", "activities")}
+func loadKeys(cfg config.Config) (Keys, error) {
+	if cfg.KeypairPath == "" {
+		return Keys{}, fmt.Errorf("config: keypair (UG_KEYPAIR_PATH / --keypair): the worker needs the guardian keypair")
+	}
+	if cfg.FeePayerKeypairPath == "" {
+		return Keys{}, fmt.Errorf("config: fee_payer_keypair_path (UG_FEE_PAYER_KEYPAIR_PATH / --fee-payer-keypair): the worker needs a fee-payer keypair of its own, not the guardian's")
+	}
+	g, err := chain.LoadKeypair(cfg.KeypairPath)
+	if err != nil {
+		return Keys{}, fmt.Errorf("load guardian keypair: %w", err)
+	}
+	p, err := chain.LoadKeypair(cfg.FeePayerKeypairPath)
+	if err != nil {
+		return Keys{}, fmt.Errorf("load fee-payer keypair: %w", err)
+	}
+	if g.PublicKey().Equals(p.PublicKey()) {
+		return Keys{}, fmt.Errorf("config: fee_payer_keypair_path (UG_FEE_PAYER_KEYPAIR_PATH / --fee-payer-keypair): the fee payer %s is the guardian key; give the worker a fee payer of its own, so draining it cannot disable the emergency stop", p.PublicKey())
+	}
+	return Keys{Guardian: g, FeePayer: p}, nil
+}
+
+func newActivities(cfg config.Config, c *chain.Client, s *store.Store, keys Keys, l *slog.Logger) *activities.Activities {
+	return &activities.Activities{
+		Chain: c, Store: s, Guardian: keys.Guardian, FeePayer: keys.FeePayer,
+		MaxExtendRent: cfg.MaxExtendRent(), Log: l.With("component", "activities"),
+	}
 }
 
 // migrateSchema brings the database to the latest schema before the worker takes tasks.
 func migrateSchema(lc fx.Lifecycle, s *store.Store) {
 	lc.Append(fx.StartHook(func(ctx context.Context) error { return s.Migrate(ctx) }))
+}
+
+// keySeenEvery is how often a running worker tells the store it still holds its keys, so the
+// API reports their balances (keys unseen for a day are dropped from the report).
+const keySeenEvery = time.Hour
+
+// registerKeys records the worker's public keys at start and keeps them fresh.
+func registerKeys(lc fx.Lifecycle, s *store.Store, keys Keys, l *slog.Logger) {
+	origin := store.Origin{Actor: "worker", Source: store.SourceWorker}
+	register := func(ctx context.Context) error {
+		if err := s.RegisterWorkerKey(ctx, keys.FeePayer.PublicKey().String(), store.KeyFeePayer, origin); err != nil {
+			return err
+		}
+		return s.RegisterWorkerKey(ctx, keys.Guardian.PublicKey().String(), store.KeyGuardian, origin)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	lc.Append(fx.Hook{
+		OnStart: func(start context.Context) error {
+			if err := register(start); err != nil {
+				return err
+			}
+			go func() {
+				t := time.NewTicker(keySeenEvery)
+				defer t.Stop()
+				for {
+					select {
+					case <-ctx.Done():
+						return
+					case <-t.C:
+						if err := register(ctx); err != nil && ctx.Err() == nil {
+							l.Warn("refresh worker keys", "error", err)
+						}
+					}
+				}
+			}()
+			return nil
+		},
+		OnStop: func(context.Context) error { cancel(); return nil },
+	})
 }
 
 func newWorker(lc fx.Lifecycle, c client.Client, cfg config.Config, a *activities.Activities, l *slog.Logger) worker.Worker {
@@ -55,7 +113,8 @@ func newWorker(lc fx.Lifecycle, c client.Client, cfg config.Config, a *activitie
 	w.RegisterActivity(a)
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
-			l.Info("worker starting", "task_queue", cfg.TaskQueue, "guardian", a.Guardian.PublicKey().String())
+			l.Info("worker starting", "task_queue", cfg.TaskQueue, "guardian", a.Guardian.PublicKey().String(),
+				"fee_payer", a.FeePayer.PublicKey().String(), "max_extend_rent_lamports", a.MaxExtendRent)
 			return w.Start()
 		},
 		OnStop: func(context.Context) error { w.Stop(); return nil },

@@ -78,7 +78,7 @@ var (
 		HeartbeatTimeout:    30 * time.Second,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			NonRetryableErrorTypes: []string{activities.ErrTypePaused},
+			NonRetryableErrorTypes: []string{activities.ErrTypePaused, activities.ErrTypeNotServed},
 		},
 	}
 	// Listing a large program's accounts reads them all once.
@@ -179,6 +179,10 @@ func MigrationWorkflow(ctx workflow.Context, in MigrationInput) (MigrationState,
 				case err == nil:
 				case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypePaused:
 					paused = true
+				case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNotServed:
+					// Held like a pause: the operator may serve the multisig again.
+					paused = true
+					st.LastError = appErr.Message()
 				default:
 					if firstErr == nil {
 						firstErr = fmt.Errorf("chunk up to %s: %w", bounds[i], err)

@@ -45,6 +45,12 @@ const (
 	StepCancelled  = "cancelled"
 	StepExpired    = "expired"
 	StepRolledBack = "rolled-back"
+	// StepExtendNeeded: ProgramData must grow by more rent than the worker pays; the members
+	// extend it (`solana program extend`), then ask for execution.
+	StepExtendNeeded = "extend-needed"
+	// StepNotServed: the operator took the multisig off the served list; the worker spends
+	// nothing until it is served again.
+	StepNotServed = "not-served"
 )
 
 // ProposalWorkflowID is derived from the proposal, so a retried create starts nothing twice.
@@ -129,6 +135,7 @@ var (
 			NonRetryableErrorTypes: []string{
 				activities.ErrTypeProgram, activities.ErrTypeBufferMismatch,
 				activities.ErrTypeInvalidTransaction, activities.ErrTypePaused,
+				activities.ErrTypeNotServed, activities.ErrTypeExtendRentCeiling,
 			},
 		},
 	}
@@ -349,14 +356,26 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 			break
 		}
 		var appErr *temporal.ApplicationError
-		if errors.As(err, &appErr) && appErr.Type() == activities.ErrTypePaused {
-			// Paused between the check and the send: wait like above, then try again.
-			r.setStep(ctx, StepPaused)
-			if err := r.sleep(ctx, pausePoll); err != nil {
-				return err
+		if errors.As(err, &appErr) {
+			// Held, not failed: wait like a pause (a signal such as execute-now wakes it), then
+			// try again.
+			held := map[string]string{
+				activities.ErrTypePaused:            StepPaused, // paused between the check and the send
+				activities.ErrTypeExtendRentCeiling: StepExtendNeeded,
+				activities.ErrTypeNotServed:         StepNotServed,
+			}[appErr.Type()]
+			if held != "" {
+				if held != StepPaused {
+					r.state.LastError = appErr.Message()
+				}
+				r.setStep(ctx, held)
+				if err := r.sleep(ctx, pausePoll); err != nil {
+					return err
+				}
+				r.state.LastError = ""
+				r.setStep(ctx, StepExecuting)
+				continue
 			}
-			r.setStep(ctx, StepExecuting)
-			continue
 		}
 		return fmt.Errorf("execute upgrade: %w", err)
 	}

@@ -48,6 +48,9 @@ func TestAPI(t *testing.T) {
 		"ListProposals":                testListProposals,
 		"ListAudit":                    testListAudit,
 		"TransactionBuilders":          testTransactionBuilders,
+		"UnservedMultisigIsRefused":    testUnservedMultisigIsRefused,
+		"ServedListNeedsAnOperator":    testServedListNeedsAnOperator,
+		"ReadyzReportsWorkerBalances":  testReadyzReportsWorkerBalances,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -63,7 +66,7 @@ func testHealth(t *testing.T, e *env) {
 
 	r = e.do("GET", "/readyz", nil)
 	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
-	assert.Equal(t, map[string]any{"postgres": "ok", "temporal": "ok", "rpc": "ok"}, r.json(t)["checks"])
+	assert.Equal(t, map[string]any{"postgres": "ok", "temporal": "ok", "rpc": "ok", "fee_payer": "none registered"}, r.json(t)["checks"])
 }
 
 func testReadyzNamesWhatIsDown(t *testing.T, e *env) {
@@ -206,7 +209,7 @@ func testProposeRejectsBadRequests(t *testing.T, e *env) {
 		{"extra instruction", map[string]any{"transaction": signTx(t, []solana.Instruction{good, transfer}, m0)}, "", 400, api.CodeWrongProgram, "transaction"},
 		{"two governor instructions", map[string]any{"transaction": signTx(t, []solana.Instruction{good, approve}, m0)}, "", 400, api.CodeWrongInstruction, "transaction"},
 		{"stale index", map[string]any{"transaction": signTx(t, []solana.Instruction{stale}, m0)}, "", 409, api.CodeStaleProposalIndex, "transaction"},
-		{"unknown multisig", map[string]any{"transaction": signTx(t, []solana.Instruction{unknownMultisig}, m0)}, "", 404, api.CodeAccountNotFound, "transaction"},
+		{"unknown multisig", map[string]any{"transaction": signTx(t, []solana.Instruction{unknownMultisig}, m0)}, "", 403, api.CodeMultisigNotServed, "transaction"},
 		{"description differs", map[string]any{"transaction": goodTx, "description": "something else"}, "", 400, api.CodeInvalidField, "description"},
 		{"migration missing", map[string]any{"transaction": signTx(t, []solana.Instruction{withMigration}, m0)}, "", 400, api.CodeMigrationMismatch, "migration"},
 		{"migration not declared", map[string]any{"transaction": goodTx, "migration": map[string]any{"target_version": 2, "from_version": 1}}, "", 400, api.CodeMigrationMismatch, "migration"},

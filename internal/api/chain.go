@@ -29,6 +29,8 @@ type Chain interface {
 	BlockhashValid(ctx context.Context, hash solana.Hash) (bool, error)
 	// Health fails when the node is unreachable or says it is unhealthy.
 	Health(ctx context.Context) error
+	// Balance is an account's lamports (0 for an account that does not exist).
+	Balance(ctx context.Context, key solana.PublicKey) (uint64, error)
 }
 
 // RPCChain is Chain over the project's chain client.

@@ -125,6 +125,8 @@ func newEnv(t *testing.T, ts *temporaltest.Server, opts ...func(*api.Deps)) *env
 	e.revoked, tok, err = e.store.CreateToken(ctx, "old-guardian", store.RoleGuardian, admin)
 	require.NoError(t, err)
 	require.NoError(t, e.store.RevokeToken(ctx, tok.ID, admin))
+	_, _, err = e.store.ServeMultisig(ctx, store.ServedMultisig{Address: e.multisig.String(), Label: "test"}, admin)
+	require.NoError(t, err)
 	return e
 }
 

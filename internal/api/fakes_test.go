@@ -32,6 +32,8 @@ type fakeChain struct {
 	sent      []solana.Signature
 	healthErr error
 	now       func() time.Time
+	// balances are the lamports Balance reports; a missing key has none.
+	balances map[solana.PublicKey]uint64
 }
 
 func newFakeChain() *fakeChain {
@@ -42,7 +44,14 @@ func newFakeChain() *fakeChain {
 		known:     map[solana.Signature]bool{},
 		expired:   map[solana.Hash]bool{},
 		now:       time.Now,
+		balances:  map[solana.PublicKey]uint64{},
 	}
+}
+
+func (f *fakeChain) Balance(_ context.Context, k solana.PublicKey) (uint64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.balances[k], nil
 }
 
 func (f *fakeChain) GetMultisig(_ context.Context, k solana.PublicKey) (*governor.Multisig, error) {

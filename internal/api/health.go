@@ -11,6 +11,8 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
 )
 
 // readyTimeout bounds each dependency check of /readyz.
@@ -22,8 +24,12 @@ func (s *Server) healthz(c *gin.Context) {
 
 // ReadyResponse says which dependencies answer.
 type ReadyResponse struct {
-	Status string            `json:"status"` // ready or unavailable
+	// ready, degraded (serving, but the worker's fee payer is under its floor) or unavailable.
+	Status string            `json:"status"`
 	Checks map[string]string `json:"checks"` // dependency: "ok" or why not
+	// WorkerKeys are the balances of the keys running workers registered (the fee payer that
+	// pays execute, ExtendProgram rent and migrations; the guardian's emergency cancels).
+	WorkerKeys []KeyBalance `json:"worker_keys"`
 	// Code and Message are set when not ready, as in every error answer.
 	Code    string `json:"code,omitempty"`
 	Message string `json:"message,omitempty"`
@@ -73,5 +79,43 @@ func (s *Server) readyz(c *gin.Context) {
 		c.JSON(http.StatusServiceUnavailable, out)
 		return
 	}
+	s.checkWorkerKeys(c, &out)
 	c.JSON(http.StatusOK, out)
+}
+
+// checkWorkerKeys reports the worker keys' balances; a fee payer under its floor makes the
+// server degraded (it still serves: members can approve, and the guardian's key, paid apart,
+// still stops upgrades), with a message naming the key to fund.
+func (s *Server) checkWorkerKeys(c *gin.Context, out *ReadyResponse) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), readyTimeout)
+	defer cancel()
+	keys, err := s.workerBalances(ctx)
+	if err != nil {
+		logger(c).Warn("readiness: worker key balances", "error", err)
+		out.Checks["fee_payer"] = "unknown"
+		return
+	}
+	out.WorkerKeys = keys
+	var low []string
+	payers := 0
+	for _, k := range keys {
+		if k.Role != store.KeyFeePayer {
+			continue
+		}
+		payers++
+		if k.Low {
+			low = append(low, fmt.Sprintf("%s has %d lamports", k.Address, k.Lamports))
+		}
+	}
+	switch {
+	case payers == 0:
+		out.Checks["fee_payer"] = "none registered"
+	case len(low) > 0:
+		out.Checks["fee_payer"] = "low"
+		out.Status, out.Code = "degraded", CodeFeePayerLow
+		out.Message = fmt.Sprintf("fee payer under %d lamports: %s; fund it, or execution and migrations stop",
+			s.cfg.FeePayerMin(), strings.Join(low, ", "))
+	default:
+		out.Checks["fee_payer"] = "ok"
+	}
 }

@@ -68,6 +68,10 @@ func (s *Server) startMigration(c *gin.Context) {
 		respond(c, chainReadError(err, "proposal", "proposal %s", addr))
 		return
 	}
+	if err := s.requireServed(ctx, p.Multisig, "proposal"); err != nil {
+		respond(c, err)
+		return
+	}
 	if p.Status != governor.ProposalExecuted {
 		respond(c, newError(http.StatusConflict, CodeInvalidState, "proposal", "proposal %s is %s; migrations run after execution", addr, chainStatus(p.Status)))
 		return

@@ -31,9 +31,9 @@ func (s *Server) getMultisig(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	ms, err := s.chain.GetMultisig(c.Request.Context(), addr)
+	ms, err := s.governedMultisig(c.Request.Context(), addr, "address")
 	if err != nil {
-		respond(c, chainReadError(err, "address", "multisig %s", addr))
+		respond(c, err)
 		return
 	}
 	authority, _ := governor.FindAuthorityAddress(addr)

@@ -168,9 +168,9 @@ func (s *Server) createProposal(c *gin.Context) {
 		return
 	}
 
-	ms, err := s.chain.GetMultisig(ctx, ix.Multisig)
+	ms, err := s.governedMultisig(ctx, ix.Multisig, "transaction")
 	if err != nil {
-		respond(c, chainReadError(err, "transaction", "multisig %s", ix.Multisig))
+		respond(c, err)
 		return
 	}
 	if err := requireMember(ms, ix.Proposer, false, "transaction"); err != nil {
@@ -464,9 +464,9 @@ func (s *Server) governedProposal(ctx context.Context, path, inTx, multisig sola
 	if !p.Multisig.Equals(multisig) {
 		return nil, nil, badRequest(CodeWrongMultisig, "transaction", "the transaction names multisig %s, the proposal belongs to %s", multisig, p.Multisig)
 	}
-	ms, err := s.chain.GetMultisig(ctx, p.Multisig)
+	ms, err := s.governedMultisig(ctx, p.Multisig, "transaction")
 	if err != nil {
-		return nil, nil, chainReadError(err, "transaction", "multisig %s", p.Multisig)
+		return nil, nil, err
 	}
 	return p, ms, nil
 }

@@ -105,6 +105,9 @@ func New(d Deps) (*Server, error) {
 	if s.cache, err = newReadCache(d.Limits.Cache, d.Registry); err != nil {
 		return nil, err
 	}
+	if err := d.Registry.Register(newBalanceCollector(s)); err != nil {
+		return nil, fmt.Errorf("register balance metrics: %w", err)
+	}
 	s.engine = s.routes(m)
 	return s, nil
 }
@@ -138,6 +141,7 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	read.GET("/migration/:id", s.getMigration)
 	read.GET("/audit", s.listAudit)
 	read.GET("/multisig/:address", s.getMultisig)
+	read.GET("/multisigs", s.listServed)
 
 	write := e.Group("", timeout(s.limits.WriteTimeout), requireJSON(), s.cache.forgetOnWrite())
 	write.POST("/proposals", s.createProposal)
@@ -147,6 +151,8 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	write.POST("/migration/start", s.startMigration)
 	write.POST("/system/pause", s.pauseSystem)
 	write.POST("/system/resume", s.resumeSystem)
+	write.POST("/multisigs", s.serveMultisig)
+	write.DELETE("/multisigs/:address", s.unserveMultisig)
 
 	build := e.Group("/tx", timeout(s.limits.ReadTimeout), requireJSON())
 	build.POST("/propose", s.buildPropose)

@@ -40,9 +40,9 @@ func (s *Server) pauseSystem(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	ms, err := s.chain.GetMultisig(ctx, ix.Multisig)
+	ms, err := s.governedMultisig(ctx, ix.Multisig, "transaction")
 	if err != nil {
-		respond(c, chainReadError(err, "transaction", "multisig %s", ix.Multisig))
+		respond(c, err)
 		return
 	}
 	if err := requireMember(ms, ix.Pauser, true, "transaction"); err != nil {
@@ -89,9 +89,9 @@ func (s *Server) resumeSystem(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	ms, err := s.chain.GetMultisig(ctx, ix.Multisig)
+	ms, err := s.governedMultisig(ctx, ix.Multisig, "transaction")
 	if err != nil {
-		respond(c, chainReadError(err, "transaction", "multisig %s", ix.Multisig))
+		respond(c, err)
 		return
 	}
 	distinct := map[solana.PublicKey]bool{}

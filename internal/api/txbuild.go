@@ -162,9 +162,9 @@ func (s *Server) buildPropose(c *gin.Context) {
 		args.Migration = &governor.MigrationPlan{TargetVersion: uint8(*m.TargetVersion), InstructionData: data}
 		migration = m.TargetVersion
 	}
-	ms, err := s.chain.GetMultisig(ctx, multisig)
+	ms, err := s.governedMultisig(ctx, multisig, "multisig")
 	if err != nil {
-		respond(c, chainReadError(err, "multisig", "multisig %s", multisig))
+		respond(c, err)
 		return
 	}
 	if err := requireMember(ms, proposer, false, "proposer"); err != nil {
@@ -226,10 +226,10 @@ func (s *Server) proposalAction(c *gin.Context, guardianToo bool) (solana.Public
 			}
 			if err == nil {
 				var ms *governor.Multisig
-				if ms, err = s.chain.GetMultisig(c.Request.Context(), p.Multisig); err != nil {
-					err = chainReadError(err, "proposal", "multisig %s", p.Multisig)
-				} else if err = requireMember(ms, member, guardianToo, "member"); err == nil {
-					return addr, p, member, payer, true
+				if ms, err = s.governedMultisig(c.Request.Context(), p.Multisig, "proposal"); err == nil {
+					if err = requireMember(ms, member, guardianToo, "member"); err == nil {
+						return addr, p, member, payer, true
+					}
 				}
 			}
 		}
@@ -305,9 +305,9 @@ func (s *Server) buildPause(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	ms, err := s.chain.GetMultisig(c.Request.Context(), multisig)
+	ms, err := s.governedMultisig(c.Request.Context(), multisig, "multisig")
 	if err != nil {
-		respond(c, chainReadError(err, "multisig", "multisig %s", multisig))
+		respond(c, err)
 		return
 	}
 	if err := requireMember(ms, pauser, true, "pauser"); err != nil {
@@ -357,9 +357,9 @@ func (s *Server) buildResume(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	ms, err := s.chain.GetMultisig(c.Request.Context(), multisig)
+	ms, err := s.governedMultisig(c.Request.Context(), multisig, "multisig")
 	if err != nil {
-		respond(c, chainReadError(err, "multisig", "multisig %s", multisig))
+		respond(c, err)
 		return
 	}
 	for i, k := range signers {

@@ -75,21 +75,60 @@ func (c *Client) ExtendProgramInstruction(ctx context.Context, payer, program so
 	return loader.NewExtendProgramInstruction(program, payer, add), nil
 }
 
-// ExtendProgramIfNeeded sends ExtendProgramInstruction on its own, waits until the chain is
-// past that slot so an upgrade can follow, and returns the bytes added (0 if the ELF already
-// fits).
-func (c *Client) ExtendProgramIfNeeded(ctx context.Context, payer *Keypair, program solana.PublicKey, elfLen int) (uint32, error) {
-	ix, err := c.ExtendProgramInstruction(ctx, payer.PublicKey(), program, elfLen)
-	if err != nil || ix == nil {
-		return 0, err
+// Extension is the ExtendProgram a program needs before an upgrade, and what it costs.
+type Extension struct {
+	Instruction *loader.ExtendProgram
+	// RentLamports is the rent the payer adds: the rent-exempt minimum of the grown ProgramData
+	// less that of its current size (an upper bound: the loader asks only what is missing).
+	RentLamports uint64
+}
+
+// PlanExtension returns the ExtendProgram that lets program's ProgramData hold an ELF area of
+// elfLen bytes, with its rent, or nil when it already fits.
+func (c *Client) PlanExtension(ctx context.Context, payer, program solana.PublicKey, elfLen int) (*Extension, error) {
+	pd, err := c.GetProgramData(ctx, program)
+	if err != nil {
+		return nil, fmt.Errorf("extend program: %w", err)
 	}
-	if _, err := c.Send(ctx, []solana.Instruction{ix}, payer); err != nil {
-		return 0, fmt.Errorf("extend program %s by %d bytes: %w", program, ix.AdditionalBytes, err)
+	current := loader.ProgramDataMetadataLen + len(pd.ELF)
+	add := loader.ExtendBytesFor(current, elfLen)
+	if add == 0 {
+		return nil, nil
+	}
+	before, err := c.MinimumBalanceForRentExemption(ctx, uint64(current))
+	if err != nil {
+		return nil, fmt.Errorf("extend program: %w", err)
+	}
+	after, err := c.MinimumBalanceForRentExemption(ctx, uint64(current)+uint64(add))
+	if err != nil {
+		return nil, fmt.Errorf("extend program: %w", err)
+	}
+	return &Extension{Instruction: loader.NewExtendProgramInstruction(program, payer, add), RentLamports: after - before}, nil
+}
+
+// SendExtension sends the planned ExtendProgram on its own and waits until the chain is past
+// that slot, so an upgrade can follow.
+func (c *Client) SendExtension(ctx context.Context, payer *Keypair, program solana.PublicKey, e *Extension) error {
+	if _, err := c.Send(ctx, []solana.Instruction{e.Instruction}, payer); err != nil {
+		return fmt.Errorf("extend program %s by %d bytes: %w", program, e.Instruction.AdditionalBytes, err)
 	}
 	if err := c.WaitNextSlot(ctx); err != nil {
-		return 0, fmt.Errorf("extend program %s: %w", program, err)
+		return fmt.Errorf("extend program %s: %w", program, err)
 	}
-	return ix.AdditionalBytes, nil
+	return nil
+}
+
+// ExtendProgramIfNeeded plans and sends the extension, and returns the bytes added (0 if the
+// ELF already fits).
+func (c *Client) ExtendProgramIfNeeded(ctx context.Context, payer *Keypair, program solana.PublicKey, elfLen int) (uint32, error) {
+	e, err := c.PlanExtension(ctx, payer.PublicKey(), program, elfLen)
+	if err != nil || e == nil {
+		return 0, err
+	}
+	if err := c.SendExtension(ctx, payer, program, e); err != nil {
+		return 0, err
+	}
+	return e.Instruction.AdditionalBytes, nil
 }
 
 // WaitNextSlot returns once the node is past the slot it is at now.

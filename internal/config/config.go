@@ -31,12 +31,21 @@ type Config struct {
 	// does it (ws scheme, port + 1).
 	WSURL       string
 	DatabaseURL string
-	// KeypairPath points at the guardian / fee-payer keypair file; the key is loaded elsewhere and
-	// never passes through Config.
+	// KeypairPath points at the guardian's keypair file (the worker's emergency cancels); the
+	// key is loaded elsewhere and never passes through Config.
 	KeypairPath string
-	HTTPAddr    string
-	ProgramID   string
-	LogLevel    string
+	// FeePayerKeypairPath points at the worker's fee payer, which pays for execute, the rent of
+	// ExtendProgram and migrations. It must not be the guardian's key, so that draining it
+	// cannot disable the emergency stop.
+	FeePayerKeypairPath string
+	// MaxExtendRentLamports bounds the rent the worker pays to extend one proposal's
+	// ProgramData (decimal lamports); beyond it the members extend the program themselves.
+	MaxExtendRentLamports string
+	// FeePayerMinLamports is the balance under which /readyz reports the fee payer low.
+	FeePayerMinLamports string
+	HTTPAddr            string
+	ProgramID           string
+	LogLevel            string
 }
 
 // setting is one field's names, default and help, written once for flags, env and docs.
@@ -58,8 +67,14 @@ var settings = []setting{
 		func(c *Config) *string { return &c.WSURL }},
 	{"database-url", "UG_DATABASE_URL", "", "PostgreSQL URL (postgres://user:password@host:port/db)",
 		func(c *Config) *string { return &c.DatabaseURL }},
-	{"keypair", "UG_KEYPAIR_PATH", "", "path of the guardian / fee-payer keypair file",
+	{"keypair", "UG_KEYPAIR_PATH", "", "path of the guardian keypair file (signs and pays only emergency cancels)",
 		func(c *Config) *string { return &c.KeypairPath }},
+	{"fee-payer-keypair", "UG_FEE_PAYER_KEYPAIR_PATH", "", "path of the worker's fee-payer keypair file (pays execute, ExtendProgram rent and migrations; not the guardian's)",
+		func(c *Config) *string { return &c.FeePayerKeypairPath }},
+	{"max-extend-rent", "UG_MAX_EXTEND_RENT_LAMPORTS", "1000000000", "most lamports of rent the worker pays to extend one proposal's ProgramData",
+		func(c *Config) *string { return &c.MaxExtendRentLamports }},
+	{"fee-payer-min-balance", "UG_FEE_PAYER_MIN_LAMPORTS", "100000000", "fee-payer balance (lamports) under which /readyz reports it low",
+		func(c *Config) *string { return &c.FeePayerMinLamports }},
 	{"http-addr", "UG_HTTP_ADDR", "127.0.0.1:8080", "HTTP listen address of the apiserver",
 		func(c *Config) *string { return &c.HTTPAddr }},
 	{"program-id", "UG_PROGRAM_ID", DefaultProgramID, "address of the upgrade-governor program",
@@ -89,6 +104,19 @@ func Default() Config {
 // Load reads defaults, then the environment through lookupEnv (os.LookupEnv in a main), then
 // the flags in args, and validates the result. name is the program name shown in usage.
 func Load(name string, args []string, lookupEnv func(string) (string, bool)) (Config, error) {
+	c, rest, err := LoadCommand(name, args, lookupEnv, nil)
+	if err != nil {
+		return Config{}, err
+	}
+	if len(rest) > 0 {
+		return Config{}, fmt.Errorf("config: unexpected arguments %q", rest)
+	}
+	return c, nil
+}
+
+// LoadCommand is Load for a sub-command: define adds the command's own flags to the same flag
+// set, and the arguments left after the flags are returned instead of refused.
+func LoadCommand(name string, args []string, lookupEnv func(string) (string, bool), define func(*flag.FlagSet)) (Config, []string, error) {
 	c := Default()
 	for _, s := range settings {
 		if v, ok := lookupEnv(s.env); ok {
@@ -100,16 +128,26 @@ func Load(name string, args []string, lookupEnv func(string) (string, bool)) (Co
 		p := s.field(&c)
 		fs.StringVar(p, s.flag, *p, fmt.Sprintf("%s (env %s)", s.usage, s.env))
 	}
-	if err := fs.Parse(args); err != nil {
-		return Config{}, fmt.Errorf("config: %w", err)
+	if define != nil {
+		define(fs)
 	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("config: unexpected arguments %q", fs.Args())
+	// Flags may follow arguments (`serve ADDRESS --label L`): parse, set the first argument
+	// aside, parse the rest.
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return Config{}, nil, fmt.Errorf("config: %w", err)
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	if err := c.Validate(); err != nil {
-		return Config{}, err
+		return Config{}, nil, err
 	}
-	return c, nil
+	return c, rest, nil
 }
 
 // Validate checks every field and names the first bad one with its env variable.
@@ -127,6 +165,8 @@ func (c Config) Validate() error {
 		{"UG_HTTP_ADDR", checkHostPort(c.HTTPAddr)},
 		{"UG_PROGRAM_ID", checkPubkey(c.ProgramID)},
 		{"UG_LOG_LEVEL", checkLogLevel(c.LogLevel)},
+		{"UG_MAX_EXTEND_RENT_LAMPORTS", checkLamports(c.MaxExtendRentLamports)},
+		{"UG_FEE_PAYER_MIN_LAMPORTS", checkLamports(c.FeePayerMinLamports)},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {
@@ -157,6 +197,18 @@ func (c Config) WebSocketURL() string {
 		}
 	}
 	return u.String()
+}
+
+// MaxExtendRent is MaxExtendRentLamports as a number (Validate has checked it parses).
+func (c Config) MaxExtendRent() uint64 {
+	n, _ := strconv.ParseUint(c.MaxExtendRentLamports, 10, 64)
+	return n
+}
+
+// FeePayerMin is FeePayerMinLamports as a number (Validate has checked it parses).
+func (c Config) FeePayerMin() uint64 {
+	n, _ := strconv.ParseUint(c.FeePayerMinLamports, 10, 64)
+	return n
 }
 
 // SlogLevel is LogLevel as a slog.Level (Validate has checked it parses).
@@ -305,6 +357,13 @@ func checkDatabaseURL(v string) error {
 func checkPubkey(v string) error {
 	if _, err := solana.PublicKeyFromBase58(v); err != nil {
 		return fmt.Errorf("not a base58 public key: %w", err)
+	}
+	return nil
+}
+
+func checkLamports(v string) error {
+	if _, err := strconv.ParseUint(v, 10, 64); err != nil {
+		return fmt.Errorf("want a whole number of lamports, got %q", v)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -34,7 +35,12 @@ func TestDefaults(t *testing.T) {
 		HTTPAddr:          "127.0.0.1:8080",
 		ProgramID:         "EBDwN1RPWW1HKkDSi6AqSowU9U4h44d249oPVkZT15c5",
 		LogLevel:          "info",
+		// 1 SOL of ExtendProgram rent per proposal (about 143 KiB); 0.1 SOL floor.
+		MaxExtendRentLamports: "1000000000",
+		FeePayerMinLamports:   "100000000",
 	}, c)
+	assert.Equal(t, uint64(1_000_000_000), c.MaxExtendRent())
+	assert.Equal(t, uint64(100_000_000), c.FeePayerMin())
 	assert.Equal(t, "ws://127.0.0.1:8900", c.WebSocketURL(), "derived like the solana CLI: port + 1")
 	assert.Equal(t, slog.LevelInfo, c.SlogLevel())
 }
@@ -61,12 +67,27 @@ func TestEnvironmentThenFlags(t *testing.T) {
 
 func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 	vars := config.EnvVars()
-	assert.Len(t, vars, 10)
+	assert.Len(t, vars, 13)
 	for _, v := range vars {
 		assert.True(t, strings.HasPrefix(v, "UG_"), v)
 	}
 	assert.Contains(t, vars, "UG_DATABASE_URL")
 	assert.Contains(t, vars, "UG_KEYPAIR_PATH")
+	assert.Contains(t, vars, "UG_FEE_PAYER_KEYPAIR_PATH")
+}
+
+func TestSubCommandFlagsMayFollowArguments(t *testing.T) {
+	var label string
+	c, rest, err := config.LoadCommand("apiserver multisig serve",
+		[]string{"ADDR", "--label", "treasury", "--log-level", "debug", "EXTRA"},
+		env(map[string]string{"UG_DATABASE_URL": dbURL}),
+		func(fs *flag.FlagSet) { fs.StringVar(&label, "label", "", "") })
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ADDR", "EXTRA"}, rest)
+	assert.Equal(t, "treasury", label)
+	assert.Equal(t, "debug", c.LogLevel)
+	_, err = config.Load("worker", []string{"stray"}, env(map[string]string{"UG_DATABASE_URL": dbURL}))
+	require.ErrorContains(t, err, `unexpected arguments ["stray"]`)
 }
 
 func TestValidateNamesTheBadField(t *testing.T) {
@@ -85,6 +106,8 @@ func TestValidateNamesTheBadField(t *testing.T) {
 		{"UG_PROGRAM_ID", "not-a-pubkey", "program_id"},
 		{"UG_PROGRAM_ID", "11111111", "program_id"},
 		{"UG_LOG_LEVEL", "chatty", "log_level"},
+		{"UG_MAX_EXTEND_RENT_LAMPORTS", "-1", "max_extend_rent_lamports"},
+		{"UG_FEE_PAYER_MIN_LAMPORTS", "0.1 SOL", "fee_payer_min_lamports"},
 	}
 	for _, tc := range cases {
 		t.Run(fmt.Sprintf("%s=%q", tc.env, tc.value), func(t *testing.T) {

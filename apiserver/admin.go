@@ -1,0 +1,275 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/chain"
+	"github.com/upgrade-governor/upgrade-governor/internal/config"
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
+)
+
+// The operator's sub-commands work on the store directly (the operator holds the database
+// URL, as for `migrate`), apply pending migrations first, and are audited with source `cli`.
+const adminUsage = `usage:
+  apiserver multisig serve ADDRESS [--label L] [flags]   serve a multisig (it must exist on chain)
+  apiserver multisig unserve ADDRESS [flags]             stop serving it
+  apiserver multisig list [flags]                        the served multisigs
+  apiserver token create --role guardian|operator --name N [flags]
+                                                         print a new bearer token (shown once)
+  apiserver token list [flags]                           every token, revoked ones too
+  apiserver token revoke ID|NAME [flags]                 revoke a token for good
+flags: the configuration flags of apiserver (--database-url, --rpc-url, ...; see apiserver --help)`
+
+// admin runs `apiserver multisig ...` and `apiserver token ...`; it returns the exit code:
+// 0 done, 1 failed, 2 bad usage.
+func admin(group string, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, adminUsage)
+		return 2
+	}
+	verb := args[0]
+	var label, role, name string
+	cfg, rest, err := config.LoadCommand("apiserver "+group+" "+verb, args[1:], lookupEnv, func(fs *flag.FlagSet) {
+		fs.SetOutput(io.Discard)
+		switch group + " " + verb {
+		case "multisig serve":
+			fs.StringVar(&label, "label", "", "a name for the multisig (at most 64 characters)")
+		case "token create":
+			fs.StringVar(&role, "role", "", "guardian or operator")
+			fs.StringVar(&name, "name", "", "the token's name, unique among live tokens")
+		}
+	})
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(stdout, adminUsage)
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "apiserver %s %s: %v\n", group, verb, err)
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	run, ok := map[string]func() error{
+		"multisig serve":   func() error { return serve(ctx, cfg, rest, label, stdout) },
+		"multisig unserve": func() error { return withStore(ctx, cfg, rest, 1, unserve(stdout)) },
+		"multisig list":    func() error { return withStore(ctx, cfg, rest, 0, listServed(stdout)) },
+		"token create":     func() error { return createToken(ctx, cfg, rest, role, name, stdout) },
+		"token list":       func() error { return withStore(ctx, cfg, rest, 0, listTokens(stdout)) },
+		"token revoke":     func() error { return withStore(ctx, cfg, rest, 1, revokeToken(stdout)) },
+	}[group+" "+verb]
+	if !ok {
+		fmt.Fprintf(stderr, "apiserver %s: unknown command %q\n%s\n", group, verb, adminUsage)
+		return 2
+	}
+	if err := run(); err != nil {
+		fmt.Fprintf(stderr, "apiserver %s %s: %v\n", group, verb, err)
+		var u usageErr
+		if errors.As(err, &u) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// usageErr is a mistake in the command line: exit 2, and nothing was done.
+type usageErr struct{ msg string }
+
+func (u usageErr) Error() string { return u.msg }
+
+func usagef(format string, args ...any) error { return usageErr{fmt.Sprintf(format, args...)} }
+
+// operatorOrigin names the person at the terminal in the audit trail.
+func operatorOrigin() store.Origin {
+	who := "operator"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		who = u.Username
+	}
+	if h, err := os.Hostname(); err == nil && h != "" {
+		who += "@" + h
+	}
+	return store.Origin{Actor: who, Source: store.SourceCLI}
+}
+
+// openStore connects and applies pending migrations, so the commands work on a new database.
+func openStore(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	s, err := store.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return s, nil
+}
+
+// withStore checks the number of positional arguments, then runs fn on an open store.
+func withStore(ctx context.Context, cfg config.Config, args []string, want int, fn func(context.Context, *store.Store, []string) error) error {
+	if len(args) != want {
+		return usagef("want %d argument(s), got %q", want, args)
+	}
+	s, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	return fn(ctx, s, args)
+}
+
+func multisigArg(v string) (solana.PublicKey, error) {
+	k, err := solana.PublicKeyFromBase58(v)
+	if err != nil {
+		return k, usagef("ADDRESS %q is not a public key", v)
+	}
+	return k, nil
+}
+
+// serve checks that the multisig exists on chain (a typo would serve nothing) before it is
+// listed.
+func serve(ctx context.Context, cfg config.Config, args []string, label string, out io.Writer) error {
+	if len(args) != 1 {
+		return usagef("want ADDRESS, got %q", args)
+	}
+	addr, err := multisigArg(args[0])
+	if err != nil {
+		return err
+	}
+	if len(label) > 64 {
+		return usagef("--label: at most 64 characters")
+	}
+	c := chain.New(cfg.RPCURL)
+	defer c.Close()
+	if _, err := c.GetMultisig(ctx, addr); err != nil {
+		return fmt.Errorf("read multisig %s from %s: %w", addr, cfg.RPCURL, err)
+	}
+	return withStore(ctx, cfg, args, 1, func(ctx context.Context, s *store.Store, _ []string) error {
+		m, created, err := s.ServeMultisig(ctx, store.ServedMultisig{Address: addr.String(), Label: label}, operatorOrigin())
+		if err != nil {
+			return err
+		}
+		if created {
+			fmt.Fprintf(out, "serving multisig %s\n", m.Address)
+		} else {
+			fmt.Fprintf(out, "multisig %s was already served (since %s, by %s)\n", m.Address, m.ServedAt.Format(time.RFC3339), m.ServedBy)
+		}
+		return nil
+	})
+}
+
+func unserve(out io.Writer) func(context.Context, *store.Store, []string) error {
+	return func(ctx context.Context, s *store.Store, args []string) error {
+		addr, err := multisigArg(args[0])
+		if err != nil {
+			return err
+		}
+		if err := s.UnserveMultisig(ctx, addr.String(), operatorOrigin()); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return fmt.Errorf("multisig %s is not served", addr)
+			}
+			return err
+		}
+		fmt.Fprintf(out, "no longer serving multisig %s\n", addr)
+		return nil
+	}
+}
+
+func listServed(out io.Writer) func(context.Context, *store.Store, []string) error {
+	return func(ctx context.Context, s *store.Store, _ []string) error {
+		list, err := s.ListServed(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ADDRESS\tLABEL\tSERVED AT\tBY")
+		for _, m := range list {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", m.Address, m.Label, m.ServedAt.Format(time.RFC3339), m.ServedBy)
+		}
+		return w.Flush()
+	}
+}
+
+func createToken(ctx context.Context, cfg config.Config, args []string, role, name string, out io.Writer) error {
+	if len(args) != 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	r := store.Role(role)
+	if r != store.RoleGuardian && r != store.RoleOperator {
+		return usagef("--role: want guardian or operator, got %q", role)
+	}
+	if name == "" {
+		return usagef("--name: required")
+	}
+	return withStore(ctx, cfg, nil, 0, func(ctx context.Context, s *store.Store, _ []string) error {
+		plaintext, t, err := s.CreateToken(ctx, name, r, operatorOrigin())
+		if errors.Is(err, store.ErrInvalid) {
+			return usagef("--name: want 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+		}
+		if errors.Is(err, store.ErrConflict) {
+			return fmt.Errorf("a live token is already named %q (revoke it first)", name)
+		}
+		if err != nil {
+			return err
+		}
+		// The only time the token is shown: to stdout, alone on its line, for scripts.
+		fmt.Fprintln(out, plaintext)
+		fmt.Fprintf(os.Stderr, "created token %d %q with role %s; it is shown once, store it now\n", t.ID, t.Name, t.Role)
+		return nil
+	})
+}
+
+func listTokens(out io.Writer) func(context.Context, *store.Store, []string) error {
+	return func(ctx context.Context, s *store.Store, _ []string) error {
+		list, err := s.ListTokens(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tROLE\tCREATED AT\tREVOKED AT")
+		for _, t := range list {
+			revoked := "-"
+			if t.RevokedAt != nil {
+				revoked = t.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Role, t.CreatedAt.Format(time.RFC3339), revoked)
+		}
+		return w.Flush()
+	}
+}
+
+// revokeToken takes a token's ID or the name of a live token.
+func revokeToken(out io.Writer) func(context.Context, *store.Store, []string) error {
+	return func(ctx context.Context, s *store.Store, args []string) error {
+		list, err := s.ListTokens(ctx)
+		if err != nil {
+			return err
+		}
+		id, idErr := strconv.ParseInt(args[0], 10, 64)
+		var found *store.APIToken
+		for i, t := range list {
+			if (idErr == nil && t.ID == id) || (t.Name == args[0] && t.RevokedAt == nil) {
+				found = &list[i]
+				break
+			}
+		}
+		if found == nil {
+			return fmt.Errorf("no token with ID or live name %q", args[0])
+		}
+		if err := s.RevokeToken(ctx, found.ID, operatorOrigin()); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "revoked token %d %q\n", found.ID, found.Name)
+		return nil
+	}
+}

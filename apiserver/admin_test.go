@@ -1,0 +1,104 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/pgtest"
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
+)
+
+func runAdmin(t *testing.T, url string, group string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	env := func(k string) (string, bool) {
+		if k == "UG_DATABASE_URL" {
+			return url, true
+		}
+		return "", false
+	}
+	code := admin(group, args, &out, &errOut, env)
+	return code, out.String(), errOut.String()
+}
+
+func TestTokenCommandsCreateListAndRevokeWithAudit(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	code, out, stderr := runAdmin(t, url, "token", "create", "--role", "guardian", "--name", "on-call")
+	require.Equal(t, 0, code, stderr)
+	token := strings.TrimSpace(out)
+	assert.True(t, strings.HasPrefix(token, "ugt_"), "stdout is the token alone: %q", out)
+	assert.NotContains(t, stderr, token, "the token is printed once, to stdout")
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := store.New(ctx, url)
+	require.NoError(t, err)
+	defer s.Close()
+	tok, err := s.LookupToken(ctx, token)
+	require.NoError(t, err)
+	assert.Equal(t, store.RoleGuardian, tok.Role)
+
+	code, _, stderr = runAdmin(t, url, "token", "create", "--role", "guardian", "--name", "on-call")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, `already named "on-call"`)
+	code, _, stderr = runAdmin(t, url, "token", "create", "--role", "admin", "--name", "x")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--role")
+	code, _, stderr = runAdmin(t, url, "token", "create", "--role", "operator")
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--name")
+
+	code, out, _ = runAdmin(t, url, "token", "list")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "on-call")
+	assert.NotContains(t, out, token)
+
+	code, out, stderr = runAdmin(t, url, "token", "revoke", "on-call")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "revoked token")
+	_, err = s.LookupToken(ctx, token)
+	require.ErrorIs(t, err, store.ErrRevoked)
+	code, _, _ = runAdmin(t, url, "token", "revoke", "on-call")
+	assert.Equal(t, 1, code, "no live token of that name is left")
+
+	page, err := s.ListAudit(ctx, store.AuditFilter{})
+	require.NoError(t, err)
+	var actions []string
+	for _, e := range page.Entries {
+		actions = append(actions, e.Action)
+		assert.Equal(t, store.SourceCLI, e.Source)
+	}
+	assert.ElementsMatch(t, []string{store.ActionTokenCreated, store.ActionTokenRevoked}, actions)
+}
+
+func TestMultisigCommandsRefuseBadInputAndWriteNothing(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	addr := solana.NewWallet().PublicKey().String()
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"serve"}, 2, "want ADDRESS"},
+		{[]string{"serve", "nope"}, 2, `ADDRESS "nope" is not a public key`},
+		{[]string{"serve", addr, "--label", strings.Repeat("x", 65)}, 2, "--label"},
+		// Nothing answers on this RPC URL: the multisig cannot be checked, so it is not served.
+		{[]string{"serve", addr, "--rpc-url", "http://127.0.0.1:1"}, 1, "read multisig"},
+		{[]string{"unserve", addr}, 1, "is not served"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+	} {
+		code, _, stderr := runAdmin(t, url, "multisig", tc.args...)
+		assert.Equal(t, tc.code, code, "%v: %s", tc.args, stderr)
+		assert.Contains(t, stderr, tc.msg, "%v", tc.args)
+	}
+	code, out, stderr := runAdmin(t, url, "multisig", "list")
+	require.Equal(t, 0, code, stderr)
+	assert.Equal(t, 1, strings.Count(out, "\n"), "only the header: %q", out)
+}
