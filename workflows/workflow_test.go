@@ -553,3 +553,42 @@ func (s *WorkflowSuite) TestSearchAttributesAreUpsertedOnlyWhenTheyChange() {
 	// reads and steps in between.
 	s.Equal([]string{"pending", "active", "approved", "executed"}, statuses)
 }
+
+// The worker refuses to pay a ProgramData extension above its rent ceiling, or to spend on a
+// multisig taken off the served list: the workflow holds (its step says why), does not fail,
+// and executes once the members extended the program or the operator served it again.
+func (s *WorkflowSuite) TestExecutionHeldByTheRentCeilingOrTheServedListWaitsThenExecutes() {
+	var a *activities.Activities
+	s.env.OnActivity(a.ExecuteUpgrade, mock.Anything, mock.Anything).Return(activities.ExecuteResult{},
+		temporal.NewNonRetryableApplicationError("ProgramData of T1 must grow by 10240 bytes", activities.ErrTypeExtendRentCeiling, nil)).Once()
+	s.env.OnActivity(a.ExecuteUpgrade, mock.Anything, mock.Anything).Return(activities.ExecuteResult{},
+		temporal.NewNonRetryableApplicationError("multisig M1 is not served", activities.ErrTypeNotServed, nil)).Once()
+	results := map[string]error{}
+	for i, m := range []string{"m1", "m2", "m3"} {
+		s.approve(time.Duration(i+1)*time.Hour, m, results)
+	}
+	var held []ProposalState
+	for _, at := range []time.Duration{51*time.Hour + 2*time.Minute, 51*time.Hour + 7*time.Minute} {
+		s.env.RegisterDelayedCallback(func() {
+			v, err := s.env.QueryWorkflow(QueryStatus)
+			s.Require().NoError(err)
+			var st ProposalState
+			s.Require().NoError(v.Get(&st))
+			held = append(held, st)
+		}, at)
+	}
+	s.registerChain()
+	s.env.ExecuteWorkflow(UpgradeProposalWorkflow, s.input(false))
+
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	st := s.state()
+	s.Equal(StepDone, st.Step)
+	s.Equal(1, s.chain.executed)
+	s.Empty(st.LastError, "the hold's reason is cleared once it executes")
+	s.Require().Len(held, 2)
+	s.Equal(StepExtendNeeded, held[0].Step)
+	s.Contains(held[0].LastError, "must grow by 10240 bytes")
+	s.Equal(StepNotServed, held[1].Step)
+	s.Contains(held[1].LastError, "not served")
+}

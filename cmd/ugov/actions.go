@@ -12,7 +12,6 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/apiclient"
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
-	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
 	"github.com/upgrade-governor/upgrade-governor/internal/member"
 )
 
@@ -190,7 +189,8 @@ func runExecute(ctx context.Context, e *env, args []string) (result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("execute: read the proposal's buffer: %w", err)
 	}
-	extend, err := e.chain.ExtendProgramInstruction(ctx, kp.PublicKey(), p.TargetProgram, len(loader.TrimTrailingZeros(buf.ELF)))
+	// The loader's Upgrade needs room for the buffer's whole data, zero padding included.
+	extend, err := e.chain.ExtendProgramInstruction(ctx, kp.PublicKey(), p.TargetProgram, len(buf.ELF))
 	if err != nil {
 		return nil, fmt.Errorf("execute: %w", err)
 	}

@@ -176,6 +176,7 @@ func TestMemberCLIAgainstTheStack(t *testing.T) {
 	ug.viaRPC(&created, "multisig", "create", "--keypair", payerFile, "--members", strings.Join(memberKeys, ","),
 		"--threshold", "3", "--timelock", "48h", "--guardian", st.Guardian.PublicKey().String())
 	multisig := solana.MustPublicKeyFromBase58(created.Multisig)
+	require.NoError(t, st.ServeMultisig(ctx, multisig, "ugov-test"))
 	authority, _ := governor.FindAuthorityAddress(multisig)
 	require.Equal(t, authority.String(), created.Authority)
 	ms, err := c.GetMultisig(ctx, multisig)

@@ -45,9 +45,19 @@ type chainEnv struct {
 	payer    *chain.Keypair
 	members  []*chain.Keypair
 	guardian *chain.Keypair
+	feePayer *chain.Keypair // the worker's; pays execute, ExtendProgram rent, migrations
 	outsider *chain.Keypair
 	dev      *chain.Keypair // wrote the buffers
-	v2       []byte
+	v1, v2   []byte
+}
+
+// chainEnvOptions change what newChainEnv sets up.
+type chainEnvOptions struct {
+	// programRoom is the ELF room of the governed program's ProgramData; 0 means room for v2,
+	// so executing needs no extension.
+	programRoom int
+	// maxExtendRent is the worker's rent ceiling per proposal; 0 means 1 SOL.
+	maxExtendRent uint64
 }
 
 // newBuffer writes v2 into a fresh buffer owned by the multisig's PDA: an executed upgrade
@@ -77,16 +87,21 @@ func (ce *chainEnv) send(ixs []solana.Instruction, signers ...*chain.Keypair) so
 
 func newChainEnv(t *testing.T) *chainEnv {
 	t.Helper()
+	return newChainEnvWith(t, chainEnvOptions{})
+}
+
+func newChainEnvWith(t *testing.T, o chainEnvOptions) *chainEnv {
+	t.Helper()
 	rpcURL := startLocalnet(t)
 	ts := temporaltest.Start(t)
 	ctx := ctxT(t)
 	c := chain.New(rpcURL, chain.WithPollInterval(50*time.Millisecond), chain.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	t.Cleanup(func() { _ = c.Close() })
-	ce := &chainEnv{env: &env{t: t}, c: c, payer: kp(t), guardian: kp(t), outsider: kp(t)}
+	ce := &chainEnv{env: &env{t: t}, c: c, payer: kp(t), guardian: kp(t), feePayer: kp(t), outsider: kp(t)}
 	for range 3 {
 		ce.members = append(ce.members, kp(t))
 	}
-	for _, k := range append([]*chain.Keypair{ce.payer, ce.guardian, ce.outsider}, ce.members...) {
+	for _, k := range append([]*chain.Keypair{ce.payer, ce.guardian, ce.feePayer, ce.outsider}, ce.members...) {
 		_, err := c.Airdrop(ctx, k.PublicKey(), 50*solana.LAMPORTS_PER_SOL)
 		require.NoError(t, err)
 	}
@@ -106,8 +121,12 @@ func newChainEnv(t *testing.T) *chainEnv {
 	v2, err := os.ReadFile(filepath.Join(dir, "governed_counter_v2.so"))
 	require.NoError(t, err)
 	dev, progKp, bufKp := kp(t), kp(t), kp(t)
-	ce.dev, ce.v2 = dev, v2
-	require.NoError(t, c.DeployProgram(ctx, ce.payer, dev, progKp, v1, len(v2)))
+	ce.dev, ce.v1, ce.v2 = dev, v1, v2
+	room := o.programRoom
+	if room == 0 {
+		room = len(v2)
+	}
+	require.NoError(t, c.DeployProgram(ctx, ce.payer, dev, progKp, v1, room))
 	ce.send([]solana.Instruction{loader.NewSetProgramAuthorityInstruction(progKp.PublicKey(), dev.PublicKey(), initIx.Authority)}, ce.payer, dev)
 	require.NoError(t, c.WriteBuffer(ctx, ce.payer, dev, bufKp, v2))
 	ce.send([]solana.Instruction{loader.NewSetBufferAuthorityInstruction(bufKp.PublicKey(), dev.PublicKey(), initIx.Authority)}, ce.payer, dev)
@@ -118,8 +137,12 @@ func newChainEnv(t *testing.T) *chainEnv {
 	w := worker.New(e.temporal, e.queue, worker.Options{})
 	w.RegisterWorkflow(workflows.UpgradeProposalWorkflow)
 	w.RegisterWorkflow(workflows.MigrationWorkflow)
-	w.RegisterActivity(&activities.Activities{Chain: c, Store: e.store, Guardian: ce.guardian,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	maxRent := o.maxExtendRent
+	if maxRent == 0 {
+		maxRent = solana.LAMPORTS_PER_SOL
+	}
+	w.RegisterActivity(&activities.Activities{Chain: c, Store: e.store, Guardian: ce.guardian, FeePayer: ce.feePayer,
+		MaxExtendRent: maxRent, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 
@@ -132,6 +155,8 @@ func newChainEnv(t *testing.T) *chainEnv {
 	e.operator, _, err = e.store.CreateToken(ctx, "deploy-bot", store.RoleOperator, admin)
 	require.NoError(t, err)
 	e.guardianT, _, err = e.store.CreateToken(ctx, "guardian-1", store.RoleGuardian, admin)
+	require.NoError(t, err)
+	_, _, err = e.store.ServeMultisig(ctx, store.ServedMultisig{Address: e.multisig.String(), Label: "team"}, admin)
 	require.NoError(t, err)
 	return ce
 }

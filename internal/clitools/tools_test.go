@@ -199,6 +199,7 @@ func (e *env) newGovernance() governance {
 	_, err = e.stack.Chain.Send(e.ctx, []solana.Instruction{ix}, g.Members[0].Keypair, createKey)
 	require.NoError(e.t, err, "initialize multisig")
 	g.Multisig, g.Authority = ix.Multisig, ix.Authority
+	require.NoError(e.t, e.stack.ServeMultisig(e.ctx, g.Multisig, "clitools"))
 	return g
 }
 

@@ -23,7 +23,7 @@ func loadProject(t *testing.T) *types.Project {
 	opts, err := cli.NewProjectOptions([]string{path},
 		cli.WithWorkingDirectory(filepath.Dir(path)),
 		// The guardian keypair secret must name a file; any existing one will do here.
-		cli.WithEnv([]string{"UG_KEYPAIR_FILE=" + path}),
+		cli.WithEnv([]string{"UG_KEYPAIR_FILE=" + path, "UG_FEE_PAYER_KEYPAIR_FILE=" + path}),
 		cli.WithName("upgrade-governor"),
 	)
 	require.NoError(t, err)
@@ -99,7 +99,11 @@ func TestComposeEnvironmentMatchesWhatTheBinariesRead(t *testing.T) {
 	}
 	require.Equal(t, "0.0.0.0:8080", env(p.Services["apiserver"], "UG_HTTP_ADDR"))
 	require.NotEmpty(t, env(p.Services["worker"], "UG_KEYPAIR_PATH"), "the worker signs as guardian")
+	require.NotEmpty(t, env(p.Services["worker"], "UG_FEE_PAYER_KEYPAIR_PATH"), "the worker pays with a key of its own")
+	require.NotEqual(t, env(p.Services["worker"], "UG_KEYPAIR_PATH"), env(p.Services["worker"], "UG_FEE_PAYER_KEYPAIR_PATH"),
+		"the fee payer is not the guardian's key")
 	require.Empty(t, env(p.Services["apiserver"], "UG_KEYPAIR_PATH"), "the API server holds no key")
+	require.Empty(t, env(p.Services["apiserver"], "UG_FEE_PAYER_KEYPAIR_PATH"), "the API server holds no key")
 }
 
 func TestDockerfilesBuildTheirBinary(t *testing.T) {

@@ -58,7 +58,11 @@ type Stack struct {
 	APIURL          string
 	GuardianPath    string
 	Guardian        *chain.Keypair
-	Chain           *chain.Client
+	// FeePayer pays what the worker sends (execute, ExtendProgram rent, migrations); the
+	// guardian pays only its own cancels.
+	FeePayerPath string
+	FeePayer     *chain.Keypair
+	Chain        *chain.Client
 
 	opts  Options
 	mu    sync.Mutex
@@ -125,8 +129,18 @@ func Start(ctx context.Context, o Options) (s *Stack, err error) {
 	if err := guardian.WriteFile(s.GuardianPath); err != nil {
 		return s, fmt.Errorf("devstack: %w", err)
 	}
-	if _, err := s.Chain.Airdrop(ctx, guardian.PublicKey(), 1_000*solana.LAMPORTS_PER_SOL); err != nil {
+	if _, err := s.Chain.Airdrop(ctx, guardian.PublicKey(), 10*solana.LAMPORTS_PER_SOL); err != nil {
 		return s, fmt.Errorf("devstack: fund guardian: %w", err)
+	}
+	if s.FeePayer, err = chain.NewKeypair(); err != nil {
+		return s, fmt.Errorf("devstack: fee payer key: %w", err)
+	}
+	s.FeePayerPath = filepath.Join(o.Dir, "fee-payer.json")
+	if err := s.FeePayer.WriteFile(s.FeePayerPath); err != nil {
+		return s, fmt.Errorf("devstack: %w", err)
+	}
+	if _, err := s.Chain.Airdrop(ctx, s.FeePayer.PublicKey(), 1_000*solana.LAMPORTS_PER_SOL); err != nil {
+		return s, fmt.Errorf("devstack: fund fee payer: %w", err)
 	}
 
 	httpPort := o.HTTPPort
@@ -169,7 +183,7 @@ func (s *Stack) env(httpAddr string) []string {
 
 // StartWorker starts (or restarts, after KillWorker) the worker process.
 func (s *Stack) StartWorker(ctx context.Context) error {
-	env := append(s.env("127.0.0.1:0"), "UG_KEYPAIR_PATH="+s.GuardianPath)
+	env := append(s.env("127.0.0.1:0"), "UG_KEYPAIR_PATH="+s.GuardianPath, "UG_FEE_PAYER_KEYPAIR_PATH="+s.FeePayerPath)
 	s.mu.Lock()
 	if s.workerRPCURL != "" {
 		env = append(env, "UG_RPC_URL="+s.workerRPCURL) // the last value of a name wins
@@ -178,7 +192,19 @@ func (s *Stack) StartWorker(ctx context.Context) error {
 	if _, err := s.start(ctx, "worker", s.bin("worker"), nil, env); err != nil {
 		return err
 	}
-	s.logf("worker     guardian %s", s.Guardian.PublicKey())
+	s.logf("worker     guardian %s, fee payer %s", s.Guardian.PublicKey(), s.FeePayer.PublicKey())
+	return nil
+}
+
+// ServeMultisig adds a multisig to the deployment's served list the way an operator does, with
+// `apiserver multisig serve`.
+func (s *Stack) ServeMultisig(ctx context.Context, multisig solana.PublicKey, label string) error {
+	cmd := exec.CommandContext(ctx, s.bin("apiserver"), "multisig", "serve", multisig.String(), "--label", label)
+	cmd.Env = s.env("127.0.0.1:0")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("devstack: apiserver multisig serve %s: %w\n%s", multisig, err, out)
+	}
 	return nil
 }
 

@@ -87,6 +87,21 @@ func (ix *Indexer) Poll(ctx context.Context) (int, error) {
 		}
 		before = page[len(page)-1].Signature
 	}
+	if len(pending) == 0 {
+		return 0, nil
+	}
+	// Events of multisigs this deployment does not serve are not indexed: anyone can create a
+	// multisig and fill the trail with it.
+	list, err := ix.Store.ListServed(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("indexer: %w", err)
+	}
+	served := make(map[solana.PublicKey]bool, len(list))
+	for _, m := range list {
+		if k, err := solana.PublicKeyFromBase58(m.Address); err == nil {
+			served[k] = true
+		}
+	}
 	applied := 0
 	for i := len(pending) - 1; i >= 0; i-- {
 		s := pending[i]
@@ -95,7 +110,7 @@ func (ix *Indexer) Poll(ctx context.Context) (int, error) {
 			if err != nil {
 				return applied, fmt.Errorf("indexer: %w", err)
 			}
-			if err := ix.apply(ctx, evs); err != nil {
+			if err := ix.apply(ctx, evs, served); err != nil {
 				return applied, err
 			}
 		}
@@ -109,11 +124,14 @@ func (ix *Indexer) Poll(ctx context.Context) (int, error) {
 	return applied, nil
 }
 
-func (ix *Indexer) apply(ctx context.Context, evs *chain.TransactionEvents) error {
+func (ix *Indexer) apply(ctx context.Context, evs *chain.TransactionEvents, served map[solana.PublicKey]bool) error {
 	at := evs.BlockTime
 	sig := evs.Signature.String()
 	touched := map[string]bool{}
 	for _, e := range evs.Events {
+		if ms, ok := eventMultisig(e.Event); !ok || !served[ms] {
+			continue
+		}
 		entry := store.AuditEntry{
 			At: at, Action: "chain." + snake(e.EventName()), Signature: sig, Slot: evs.Slot,
 			Source: store.SourceIndexer, Details: map[string]any{"event": e.Event},
@@ -166,6 +184,29 @@ func (ix *Indexer) apply(ctx context.Context, evs *chain.TransactionEvents) erro
 		}
 	}
 	return nil
+}
+
+// eventMultisig is the multisig an event belongs to.
+func eventMultisig(ev any) (solana.PublicKey, bool) {
+	switch ev := ev.(type) {
+	case *governor.MultisigInitialized:
+		return ev.Multisig, true
+	case *governor.UpgradeProposed:
+		return ev.Multisig, true
+	case *governor.UpgradeApproved:
+		return ev.Multisig, true
+	case *governor.UpgradeExecuted:
+		return ev.Multisig, true
+	case *governor.UpgradeCancelled:
+		return ev.Multisig, true
+	case *governor.AccountsMigrated:
+		return ev.Multisig, true
+	case *governor.SystemPaused:
+		return ev.Multisig, true
+	case *governor.SystemResumed:
+		return ev.Multisig, true
+	}
+	return solana.PublicKey{}, false
 }
 
 // proposed indexes a proposal created outside the API (a proposal made through the API is

@@ -127,6 +127,12 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 	d.res.Multisig = d.multisig
 	authority, _ := governor.FindAuthorityAddress(d.multisig)
 	fmt.Fprintf(d.out, "    multisig %s, authority PDA %s\n", d.multisig, authority)
+	// The deployment serves only the multisigs its operator lists: nobody else's proposals
+	// start workflows or spend the worker's fee payer.
+	fmt.Fprintf(d.out, "    the operator serves it: apiserver multisig serve %s --label demo\n", d.multisig)
+	if err := d.stack.ServeMultisig(ctx, d.multisig, "demo"); err != nil {
+		return err
+	}
 
 	Step(d.out, "Deploying the governed counter v1 (a real SBF ELF) and handing its upgrade authority to the PDA")
 	programKP, _ := chain.NewKeypair()

@@ -213,6 +213,7 @@ func setUp(ctx context.Context, t *testing.T, st *devstack.Stack) world {
 	_, err = c.Send(ctx, []solana.Instruction{ix}, payer, createKey)
 	require.NoError(t, err)
 	w.multisig = ix.Multisig
+	require.NoError(t, st.ServeMultisig(ctx, w.multisig, "web-e2e"))
 	authority, _ := governor.FindAuthorityAddress(w.multisig)
 
 	programKP, err := chain.NewKeypair()

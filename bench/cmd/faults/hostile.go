@@ -523,7 +523,7 @@ func (d *drill) hostileRequests(ctx context.Context, h *hostileSetup) ([]hostile
 		{class: "path", name: "proposal id that is dots", method: "GET", path: "/proposals/..%2F..%2Fetc%2Fpasswd", status: NF, code: "route_not_found"},
 		{class: "path", name: "unknown proposal", method: "GET", path: "/proposals/" + randomKey, status: NF, code: "proposal_not_found", field: "id"},
 		{class: "path", name: "multisig address not base58", method: "GET", path: "/multisig/0OIl", status: B, code: "invalid_field", field: "address"},
-		{class: "path", name: "a proposal read as a multisig", method: "GET", path: "/multisig/" + P, status: B, code: "wrong_account", field: "address"},
+		{class: "path", name: "a proposal read as a multisig", method: "GET", path: "/multisig/" + P, status: F, code: "multisig_not_served", field: "address"},
 		{class: "path", name: "migration id with SQL", method: "GET", path: "/migration/x';%20DROP%20TABLE%20migration_jobs;--", status: B, code: "invalid_field", field: "id"},
 		{class: "path", name: "migration id of 300 characters", method: "GET", path: "/migration/" + strings.Repeat("m", 300), status: B, code: "invalid_field", field: "id"},
 		{class: "path", name: "execute of an unknown proposal", method: "POST", path: "/proposals/" + randomKey + "/execute", auth: bearer(h.operator), status: NF, code: "workflow_not_found", field: "id"},
@@ -655,7 +655,7 @@ func watchIDs(keys ...solana.PublicKey) []string {
 }
 
 func (d *drill) balanceKeys(h *hostileSetup) []solana.PublicKey {
-	keys := []solana.PublicKey{h.outsider.PublicKey(), d.st.Guardian.PublicKey()}
+	keys := []solana.PublicKey{h.outsider.PublicKey(), d.st.Guardian.PublicKey(), d.st.FeePayer.PublicKey()}
 	for _, m := range d.flow.Members {
 		keys = append(keys, m.PublicKey())
 	}

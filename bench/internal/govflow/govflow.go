@@ -82,6 +82,9 @@ func New(ctx context.Context, st *devstack.Stack, elfDir string) (*Flow, error) 
 	}
 	f.Multisig = ix.Multisig
 	f.Authority, _ = governor.FindAuthorityAddress(f.Multisig)
+	if err := st.ServeMultisig(ctx, f.Multisig, "bench"); err != nil {
+		return nil, err
+	}
 	return f, nil
 }
 
