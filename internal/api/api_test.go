@@ -51,6 +51,7 @@ func TestAPI(t *testing.T) {
 		"UnservedMultisigIsRefused":    testUnservedMultisigIsRefused,
 		"ServedListNeedsAnOperator":    testServedListNeedsAnOperator,
 		"ReadyzReportsWorkerBalances":  testReadyzReportsWorkerBalances,
+		"BadProposalDoesNotBlock":      testBadProposalDoesNotBlockTheMultisig,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -55,6 +55,7 @@ const (
 	CodeReplayed            = "replayed_transaction"
 	CodeStaleProposalIndex  = "stale_proposal_index"
 	CodeMigrationMismatch   = "migration_mismatch"
+	CodeBufferMismatch      = "buffer_mismatch"
 	CodeMissingToken        = "missing_token"
 	CodeInvalidToken        = "invalid_token"
 	CodeTokenRevoked        = "token_revoked"

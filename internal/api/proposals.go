@@ -178,11 +178,28 @@ func (s *Server) createProposal(c *gin.Context) {
 		return
 	}
 	wid := workflows.ProposalWorkflowID(ix.Proposal.String())
+	reuse := enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
 	if next, _ := governor.FindProposalAddress(ix.Multisig, ms.ProposalIndex+1); !ix.Proposal.Equals(next) {
 		// Not the next proposal: acceptable only as a retry of one already proposed or started.
 		if err := s.checkAlreadyProposed(ctx, ix, wid); err != nil {
 			respond(c, err)
 			return
+		}
+	} else {
+		// The next proposal is not on chain. A run that proposed it and closed (its member's
+		// transaction expired, or it was stopped) never landed it: it must not hold the
+		// multisig's next index, so a new transaction for the same address starts anew.
+		if err := s.verifyProposedBuffer(ctx, ix); err != nil {
+			respond(c, err)
+			return
+		}
+		d, err := s.describe(ctx, wid)
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		if d != nil && !isRunning(d) {
+			reuse = enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE
 		}
 	}
 
@@ -190,7 +207,7 @@ func (s *Server) createProposal(c *gin.Context) {
 	runID, created, err := s.start(ctx, client.StartWorkflowOptions{
 		ID:                    wid,
 		TaskQueue:             s.cfg.TaskQueue,
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		WorkflowIDReusePolicy: reuse,
 		StaticSummary:         fmt.Sprintf("Upgrade %s to %s", ix.TargetProgram, hash),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SAProgram.ValueSet(ix.TargetProgram.String()),
@@ -228,6 +245,31 @@ func (s *Server) createProposal(c *gin.Context) {
 		Proposal: ix.Proposal.String(), Multisig: ix.Multisig.String(), Signature: tx.SignatureString(),
 		WorkflowID: wid, RunID: runID, Created: created,
 	})
+}
+
+// verifyProposedBuffer checks, before anything is written or started, what the program checks
+// when the propose transaction lands: the buffer is a loader buffer owned by the multisig's
+// authority PDA, holding an ELF whose hash is the proposed one. A transaction built by hand that
+// would fail there is refused here, naming the buffer.
+func (s *Server) verifyProposedBuffer(ctx context.Context, ix *governor.ProposeUpgrade) error {
+	buf, err := s.chain.GetBuffer(ctx, ix.Buffer)
+	if err != nil {
+		return chainReadError(err, "transaction", "buffer %s", ix.Buffer)
+	}
+	if authority, _ := governor.FindAuthorityAddress(ix.Multisig); buf.Authority == nil || !buf.Authority.Equals(authority) {
+		return newError(http.StatusUnprocessableEntity, CodeBufferMismatch, "transaction",
+			"buffer %s's authority is %v, not the multisig's authority PDA %s (solana program set-buffer-authority)",
+			ix.Buffer, buf.Authority, authority)
+	}
+	elf := loader.TrimTrailingZeros(buf.ELF)
+	if len(elf) < 4 || string(elf[:4]) != "\x7fELF" {
+		return newError(http.StatusUnprocessableEntity, CodeBufferMismatch, "transaction", "buffer %s holds no ELF", ix.Buffer)
+	}
+	if got := loader.ELFHash(elf); got != ix.Args.BufferHash {
+		return newError(http.StatusUnprocessableEntity, CodeBufferMismatch, "transaction",
+			"buffer %s holds an ELF with hash %x; the transaction proposes %x", ix.Buffer, got, ix.Args.BufferHash)
+	}
+	return nil
 }
 
 // checkAlreadyProposed accepts a propose transaction for a proposal that is not the
