@@ -125,7 +125,7 @@ type stateSnapshot struct {
 
 // apiTables are the tables the API and the workflows write.
 var apiTables = []string{"upgrade_proposals", "approval_history", "migration_jobs", "rollback_events",
-	"account_migrations", "audit_log", "api_tokens"}
+	"account_migrations", "audit_log", "api_tokens", "served_multisigs"}
 
 func (d *drill) snapshot(ctx context.Context, watch []string, keys []solana.PublicKey) (*stateSnapshot, error) {
 	s := &stateSnapshot{tables: map[string]string{}, workflows: map[string]string{}, balances: map[string]uint64{}}

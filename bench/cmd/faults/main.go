@@ -35,6 +35,10 @@
 //	fuzz       go test -fuzz of internal/api's targets, FAULTS_FUZZ_EXECS (10000) inputs each
 //	           within FAULTS_FUZZ_SECONDS (180),
 //	           FuzzLiveAPI against the stack's API server
+//	outsider-multisig  (outsider.go) a 1-of-1 multisig the operator never served, with a
+//	           program and buffer of its own: proposals and execution asked for many times at
+//	           once, the proposal landed, approved and due through RPC; every request 403
+//	           multisig_not_served, the worker's keys' balances and our state unchanged
 //
 // FAULTS_ACCOUNTS=3000 FAULTS_STALL_SECONDS=30 FAULTS_CASES=<comma list, default all>
 // FAULTS_SLOW_SECONDS=35 FAULTS_RPC_FAULT_SECONDS=45 (rpc-slow, rpc-expired-blockhash)
