@@ -833,7 +833,7 @@ func testTransactionBuilders(t *testing.T, e *env) {
 		{"approve unknown proposal", "/tx/approve", map[string]any{"proposal": newKey(t).PublicKey().String(), "member": m0.PublicKey().String()}, 404, api.CodeProposalNotFound, "proposal"},
 		{"approve by guardian", "/tx/approve", map[string]any{"proposal": p.String(), "member": e.guardian.PublicKey().String()}, 403, api.CodeNotAMember, "member"},
 		{"approve bad member", "/tx/approve", map[string]any{"proposal": p.String(), "member": "0x12"}, 400, api.CodeInvalidField, "member"},
-		{"pause unknown multisig", "/tx/pause", map[string]any{"multisig": newKey(t).PublicKey().String(), "pauser": m0.PublicKey().String()}, 404, api.CodeAccountNotFound, "multisig"},
+		{"pause unserved multisig", "/tx/pause", map[string]any{"multisig": newKey(t).PublicKey().String(), "pauser": m0.PublicKey().String()}, 403, api.CodeMultisigNotServed, "multisig"},
 		{"resume below threshold", "/tx/resume", map[string]any{"multisig": e.multisig.String(), "signers": []string{m0.PublicKey().String()}}, 403, api.CodeBelowThreshold, "signers"},
 		{"resume duplicate signer", "/tx/resume", map[string]any{"multisig": e.multisig.String(), "signers": []string{m0.PublicKey().String(), m0.PublicKey().String()}}, 400, api.CodeInvalidField, "signers[1]"},
 		{"resume wrong type", "/tx/resume", `{"multisig": "x", "signers": "all"}`, 400, api.CodeInvalidField, "signers"},

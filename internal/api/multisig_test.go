@@ -15,20 +15,22 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/config"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/internal/pgtest"
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
 )
 
 // chainOnlyServer is a server whose routes under test read only the (fake) chain; its Temporal
 // client never connects.
-func chainOnlyServer(t *testing.T) (*api.Server, *fakeChain) {
+func chainOnlyServer(t *testing.T) (*api.Server, *fakeChain, *store.Store) {
 	t.Helper()
 	tc, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"})
 	require.NoError(t, err)
 	t.Cleanup(tc.Close)
 	fc := newFakeChain()
-	srv, err := api.New(api.Deps{Config: config.Default(), Store: pgtest.NewStore(t), Temporal: tc, Chain: fc,
+	st := pgtest.NewStore(t)
+	srv, err := api.New(api.Deps{Config: config.Default(), Store: st, Temporal: tc, Chain: fc,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	require.NoError(t, err)
-	return srv, fc
+	return srv, fc, st
 }
 
 func get(t *testing.T, srv *api.Server, path string, headers ...string) response {
@@ -43,7 +45,7 @@ func get(t *testing.T, srv *api.Server, path string, headers ...string) response
 }
 
 func TestGetMultisigReadsTheChain(t *testing.T) {
-	srv, fc := chainOnlyServer(t)
+	srv, fc, st := chainOnlyServer(t)
 	members := []solana.PublicKey{newKey(t).PublicKey(), newKey(t).PublicKey(), newKey(t).PublicKey()}
 	guardian := newKey(t).PublicKey()
 	addr, _ := governor.FindMultisigAddress(newKey(t).PublicKey())
@@ -51,8 +53,13 @@ func TestGetMultisigReadsTheChain(t *testing.T) {
 		Members: members, Threshold: 2, TimelockSeconds: 48 * 3600, ProposalLifetimeSeconds: 7 * 24 * 3600,
 		Guardian: guardian, Paused: true, ProposalIndex: 4,
 	}
+	operator := store.Origin{Actor: "ops", Source: store.SourceCLI}
 
 	r := get(t, srv, "/multisig/"+addr.String())
+	requireError(t, r, http.StatusForbidden, api.CodeMultisigNotServed, "address")
+	_, _, err := st.ServeMultisig(t.Context(), store.ServedMultisig{Address: addr.String()}, operator)
+	require.NoError(t, err)
+	r = get(t, srv, "/multisig/"+addr.String())
 	checkResponse(t, "GET", "/multisig/"+addr.String(), r)
 	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
 	var got api.MultisigView
@@ -65,7 +72,10 @@ func TestGetMultisigReadsTheChain(t *testing.T) {
 		Guardian: guardian.String(), Paused: true, ProposalIndex: 4,
 	}, got)
 
+	// Served, but not (or no longer) on chain.
 	missing := newKey(t).PublicKey().String()
+	_, _, err = st.ServeMultisig(t.Context(), store.ServedMultisig{Address: missing}, operator)
+	require.NoError(t, err)
 	r = get(t, srv, "/multisig/"+missing)
 	checkResponse(t, "GET", "/multisig/"+missing, r)
 	requireError(t, r, http.StatusNotFound, api.CodeAccountNotFound, "address")

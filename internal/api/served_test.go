@@ -59,7 +59,7 @@ func testUnservedMultisigIsRefused(t *testing.T, e *env) {
 		{"resume", "POST", "/system/resume", map[string]any{"transaction": signTx(t, []solana.Instruction{resume}, attacker)}, nil, "transaction"},
 		{"migration start", "POST", "/migration/start", map[string]any{"proposal": landed.String(), "plan": plan}, bearer(e.operator), "proposal"},
 		{"build propose", "POST", "/tx/propose", map[string]any{"multisig": own.String(), "proposer": attacker.PublicKey().String(),
-			"program": e.program.String(), "buffer": buffer.String()}, nil, "multisig"},
+			"target_program": e.program.String(), "buffer": buffer.String()}, nil, "multisig"},
 		{"build approve", "POST", "/tx/approve", map[string]any{"proposal": landed.String(), "member": attacker.PublicKey().String()}, nil, "proposal"},
 		{"build pause", "POST", "/tx/pause", map[string]any{"multisig": own.String(), "pauser": attacker.PublicKey().String()}, nil, "multisig"},
 		{"read multisig", "GET", "/multisig/" + own.String(), nil, nil, "address"},

@@ -123,6 +123,10 @@ func TestOutsidersMultisigIsNotServedOnLocalnet(t *testing.T) {
 	require.NoError(t, ce.c.WriteBuffer(ctx, attacker, attacker, bufKp, ce.v2))
 	ce.send([]solana.Instruction{loader.NewSetBufferAuthorityInstruction(bufKp.PublicKey(), attacker.PublicKey(), initIx.Authority)}, attacker)
 
+	// The indexer catches up with what came before (the served multisig's own events).
+	ix := &indexer.Indexer{Chain: ce.c, Store: ce.store, Program: governor.ProgramID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	_, err := ix.Poll(ctx)
+	require.NoError(t, err)
 	propose := governor.NewProposeUpgradeInstruction(initIx.Multisig, 1, attacker.PublicKey(), attacker.PublicKey(),
 		progKp.PublicKey(), bufKp.PublicKey(), governor.ProposeUpgradeArgs{BufferHash: ce.elfHash})
 	bh, err := api.RPCChain{Client: ce.c}.LatestBlockhash(ctx)
@@ -139,7 +143,6 @@ func TestOutsidersMultisigIsNotServedOnLocalnet(t *testing.T) {
 	// The attacker sends it straight to RPC: it lands, and the indexer leaves it out.
 	_, err = ce.c.SendSigned(ctx, tx)
 	require.NoError(t, err)
-	ix := &indexer.Indexer{Chain: ce.c, Store: ce.store, Program: governor.ProgramID, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	n, err := ix.Poll(ctx)
 	require.NoError(t, err)
 	assert.Positive(t, n)

@@ -14,7 +14,7 @@ import (
 )
 
 func TestUIServesTheEmbeddedBuild(t *testing.T) {
-	srv, _ := chainOnlyServer(t)
+	srv, _, _ := chainOnlyServer(t)
 
 	r := get(t, srv, "/ui/")
 	require.Equal(t, http.StatusOK, r.Code)
