@@ -52,6 +52,7 @@ func TestAPI(t *testing.T) {
 		"ServedListNeedsAnOperator":    testServedListNeedsAnOperator,
 		"ReadyzReportsWorkerBalances":  testReadyzReportsWorkerBalances,
 		"BadProposalDoesNotBlock":      testBadProposalDoesNotBlockTheMultisig,
+		"ExecuteRefusesWhatIsOver":     testExecuteRefusesAProposalThatIsOver,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

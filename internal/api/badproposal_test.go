@@ -75,3 +75,27 @@ func testBadProposalDoesNotBlockTheMultisig(t *testing.T, e *env) {
 	assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_RUNNING, d.GetWorkflowExecutionInfo().GetStatus())
 	assert.Equal(t, e.queue, d.GetExecutionConfig().GetTaskQueue().GetName())
 }
+
+// Asking to execute a proposal that is over is refused with 409 naming its state, and writes,
+// signals and sends nothing.
+func testExecuteRefusesAProposalThatIsOver(t *testing.T, e *env) {
+	cancelled := e.propose()
+	path := "/proposals/" + cancelled.String() + "/execute"
+	e.chain.setStatus(cancelled, governor.ProposalCancelled)
+	before := e.snap(cancelled)
+	r := e.do("POST", path, nil, bearer(e.operator)...)
+	requireError(t, r, http.StatusConflict, api.CodeInvalidState, "id")
+	assert.Contains(t, r.json(t)["message"], "cancelled")
+	member := governor.NewExecuteUpgradeInstruction(e.multisig, cancelled, e.members[1].PublicKey(), e.program, e.buffer, e.members[0].PublicKey())
+	r = e.do("POST", path, map[string]any{"transaction": signTx(t, []solana.Instruction{member}, e.members[1])})
+	requireError(t, r, http.StatusConflict, api.CodeInvalidState, "id")
+	e.requireUnchanged(before, "execute of a cancelled proposal")
+
+	// Its workflow closed (it saw the cancel): an approved proposal whose workflow is gone is
+	// refused as workflow_closed.
+	e.chain.mu.Lock()
+	e.chain.proposals[cancelled].Status = governor.ProposalApproved
+	e.chain.mu.Unlock()
+	require.NoError(t, e.temporal.TerminateWorkflow(ctxT(t), workflows.ProposalWorkflowID(cancelled.String()), "", "test"))
+	requireError(t, e.do("POST", path, nil, bearer(e.operator)...), http.StatusConflict, api.CodeWorkflowClosed, "id")
+}

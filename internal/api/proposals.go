@@ -745,7 +745,8 @@ func isNotFound(err error) bool {
 // ExecuteResponse answers POST /proposals/:id/execute.
 type ExecuteResponse struct {
 	Proposal string `json:"proposal"`
-	// Signalled is false when the workflow had already finished.
+	// Signalled is always true: a proposal that is over, or a workflow that closed, is
+	// refused with 409 instead (kept for clients that read it).
 	Signalled bool          `json:"signalled"`
 	Workflow  *WorkflowView `json:"workflow"`
 }
@@ -763,6 +764,7 @@ func (s *Server) executeProposal(c *gin.Context) {
 		return
 	}
 	entry := store.AuditEntry{Action: ActionExecuteRequested, Proposal: addr.String()}
+	var onChain *governor.Proposal
 	if body.Transaction != "" {
 		// A member asks with a signed execute transaction, which proves who asks; the
 		// workflow executes with its own key after re-checking the buffer.
@@ -776,11 +778,12 @@ func (s *Server) executeProposal(c *gin.Context) {
 			respond(c, err)
 			return
 		}
-		_, ms, err := s.governedProposal(ctx, addr, ix.Proposal, ix.Multisig)
+		p, ms, err := s.governedProposal(ctx, addr, ix.Proposal, ix.Multisig)
 		if err != nil {
 			respond(c, err)
 			return
 		}
+		onChain = p
 		if err := requireMember(ms, ix.Executor, false, "transaction"); err != nil {
 			respond(c, err)
 			return
@@ -797,6 +800,23 @@ func (s *Server) executeProposal(c *gin.Context) {
 			return
 		}
 		entry.Actor = tok.Name
+		p, err := s.chain.GetProposal(ctx, addr)
+		if err != nil && !errors.Is(err, chain.ErrAccountNotFound) {
+			respond(c, chainReadError(err, "id", "proposal %s", addr))
+			return
+		}
+		onChain = p
+	}
+	// A proposal that is over cannot be executed: say so instead of signalling nothing.
+	if onChain != nil {
+		switch onChain.Status {
+		case governor.ProposalCancelled:
+			respond(c, newError(http.StatusConflict, CodeInvalidState, "id", "proposal %s is cancelled: there is nothing to execute", addr))
+			return
+		case governor.ProposalExecuted:
+			respond(c, newError(http.StatusConflict, CodeInvalidState, "id", "proposal %s is already executed", addr))
+			return
+		}
 	}
 	wid := workflows.ProposalWorkflowID(addr.String())
 	d, err := s.describe(ctx, wid)
@@ -808,26 +828,29 @@ func (s *Server) executeProposal(c *gin.Context) {
 		respond(c, newError(http.StatusNotFound, CodeWorkflowNotFound, "id", "no workflow for proposal %s", addr))
 		return
 	}
-	signalled := false
-	if isRunning(d) {
-		err := s.temporal.SignalWorkflow(ctx, wid, "", workflows.SignalExecute, nil)
-		if err != nil && !isNotFound(err) {
-			respond(c, fmt.Errorf("signal %s: %w", wid, err))
-			return
-		}
-		signalled = err == nil
+	if !isRunning(d) {
+		respond(c, newError(http.StatusConflict, CodeWorkflowClosed, "id", "the workflow of proposal %s is %s: nothing waits to execute it",
+			addr, workflowStatus(d.GetWorkflowExecutionInfo().GetStatus())))
+		return
 	}
-	if signalled {
-		entry.Details = map[string]any{"workflow_id": wid}
-		if err := s.audit(c, entry); err != nil {
-			respond(c, err)
-			return
-		}
+	err = s.temporal.SignalWorkflow(ctx, wid, "", workflows.SignalExecute, nil)
+	if isNotFound(err) {
+		respond(c, newError(http.StatusConflict, CodeWorkflowClosed, "id", "the workflow of proposal %s closed: nothing waits to execute it", addr))
+		return
+	}
+	if err != nil {
+		respond(c, fmt.Errorf("signal %s: %w", wid, err))
+		return
+	}
+	entry.Details = map[string]any{"workflow_id": wid}
+	if err := s.audit(c, entry); err != nil {
+		respond(c, err)
+		return
 	}
 	wf, err := s.proposalWorkflow(ctx, wid)
 	if err != nil {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, ExecuteResponse{Proposal: addr.String(), Signalled: signalled, Workflow: wf})
+	c.JSON(http.StatusOK, ExecuteResponse{Proposal: addr.String(), Signalled: true, Workflow: wf})
 }
