@@ -21,15 +21,17 @@ import (
 
 // The operator's sub-commands work on the store directly (the operator holds the database
 // URL, as for `migrate`), apply pending migrations first, and are audited with source `cli`.
-const adminUsage = `usage:
-  apiserver multisig serve ADDRESS [--label L] [flags]   serve a multisig (it must exist on chain)
+const adminUsage = "usage:\n" + adminCommands +
+	"flags: the configuration flags of apiserver (--database-url, --rpc-url, ...; see apiserver --help)"
+
+const adminCommands = `  apiserver multisig serve ADDRESS [--label L] [flags]   serve a multisig (it must exist on chain)
   apiserver multisig unserve ADDRESS [flags]             stop serving it
   apiserver multisig list [flags]                        the served multisigs
   apiserver token create --role guardian|operator --name N [flags]
                                                          print a new bearer token (shown once)
   apiserver token list [flags]                           every token, revoked ones too
   apiserver token revoke ID|NAME [flags]                 revoke a token for good
-flags: the configuration flags of apiserver (--database-url, --rpc-url, ...; see apiserver --help)`
+`
 
 // admin runs `apiserver multisig ...` and `apiserver token ...`; it returns the exit code:
 // 0 done, 1 failed, 2 bad usage.
@@ -37,6 +39,10 @@ func admin(group string, args []string, stdout, stderr io.Writer, lookupEnv func
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, adminUsage)
 		return 2
+	}
+	if config.WantsHelp(args) {
+		fmt.Fprintln(stdout, adminUsage)
+		return 0
 	}
 	verb := args[0]
 	var label, role, name string

@@ -102,3 +102,16 @@ func TestMultisigCommandsRefuseBadInputAndWriteNothing(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, 1, strings.Count(out, "\n"), "only the header: %q", out)
 }
+
+func TestHelpIsCleanAndExitsZero(t *testing.T) {
+	var out bytes.Buffer
+	printHelp(&out)
+	for _, want := range []string{"apiserver migrate", "apiserver multisig serve ADDRESS", "apiserver token create",
+		"--database-url (env UG_DATABASE_URL)", "--fee-payer-min-balance (env UG_FEE_PAYER_MIN_LAMPORTS, default 100000000)"} {
+		assert.Contains(t, out.String(), want)
+	}
+	code, stdout, stderr := runAdmin(t, "", "token", "create", "--help")
+	assert.Equal(t, 0, code, "help needs no database")
+	assert.Contains(t, stdout, "apiserver token revoke")
+	assert.Empty(t, stderr)
+}

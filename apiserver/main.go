@@ -11,6 +11,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -24,8 +25,20 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 )
 
+const usage = `apiserver: the upgrade-governor HTTP API. It holds no key.
+
+usage:
+  apiserver [flags]              migrate the store, then serve (UG_HTTP_ADDR)
+  apiserver migrate [flags]      apply the store's migrations and exit
+  apiserver healthcheck [flags]  GET /healthz on the configured address; exit 0 or 1
+`
+
 func main() {
 	args := os.Args[1:]
+	if config.WantsHelp(args) && args[0] != "multisig" && args[0] != "token" {
+		printHelp(os.Stdout)
+		os.Exit(0)
+	}
 	if len(args) > 0 {
 		switch args[0] {
 		case "migrate":
@@ -43,6 +56,13 @@ func main() {
 		store.Module,
 		api.Module,
 	).Run()
+}
+
+// printHelp is what --help prints: the commands, then every flag with its environment variable.
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, usage+adminCommands)
+	fmt.Fprintln(w, "\nflags (each also read from its environment variable):")
+	config.PrintFlags(w)
 }
 
 // migrate starts only the store and applies its migrations.

@@ -1,5 +1,6 @@
 // Command worker runs the upgrade workflows and their activities (Temporal task queue
-// `upgrade-governor`) and the chain indexer. It holds one key: the guardian / fee payer.
+// `upgrade-governor`) and the chain indexer. It holds two keys: the guardian (its own emergency
+// cancels only) and a fee payer (execute, ExtendProgram rent and migrations).
 //
 //	worker                      run
 //	worker healthcheck          exit 0 when Temporal and PostgreSQL answer (for docker-compose)
@@ -25,8 +26,23 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 )
 
+const usage = `worker: runs the upgrade workflows, their activities and the chain indexer.
+
+usage:
+  worker [flags]                      run
+  worker healthcheck [flags]          exit 0 when Temporal and PostgreSQL answer
+  worker reconcile MULTISIG [flags]   compare every proposal on chain with the audit index
+
+flags (each also read from its environment variable):
+`
+
 func main() {
 	args := os.Args[1:]
+	if config.WantsHelp(args) {
+		fmt.Print(usage)
+		config.PrintFlags(os.Stdout)
+		os.Exit(0)
+	}
 	if len(args) > 0 && args[0] == "healthcheck" {
 		os.Exit(healthcheck(args[1:]))
 	}

@@ -53,6 +53,26 @@ const (
 	StepNotServed = "not-served"
 )
 
+// notCollecting says, in words a member reads, why a proposal at step takes no approval.
+func notCollecting(step string) error {
+	why := map[string]string{
+		StepTimelock:     "is approved and waiting out its timelock",
+		StepPaused:       "is approved, and its multisig is paused",
+		StepExtendNeeded: "is approved and waiting for its ProgramData to be extended",
+		StepNotServed:    "is approved, and its multisig is no longer served here",
+		StepExecuting:    "is being executed",
+		StepMigrating:    "is executed (its accounts are migrating)",
+		StepDone:         "is executed",
+		StepCancelled:    "is cancelled",
+		StepRolledBack:   "was stopped and cancelled",
+		StepExpired:      "expired before it reached the threshold",
+	}[step]
+	if why == "" {
+		why = "is at step " + step
+	}
+	return fmt.Errorf("the proposal %s: it takes no more approvals", why)
+}
+
 // ProposalWorkflowID is derived from the proposal, so a retried create starts nothing twice.
 func ProposalWorkflowID(proposal string) string { return "proposal-" + proposal }
 
@@ -218,7 +238,7 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 				return ApproveResult{}, err
 			}
 			if r.state.Step != StepApprovals {
-				return ApproveResult{}, fmt.Errorf("proposal is %s, not collecting approvals", r.state.Step)
+				return ApproveResult{}, notCollecting(r.state.Step)
 			}
 			var res activities.SubmitResult
 			err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOpts),
@@ -242,7 +262,7 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 			switch r.state.Step {
 			case StepVerifying, StepProposing, StepApprovals:
 			default:
-				return fmt.Errorf("proposal is %s, not collecting approvals", r.state.Step)
+				return notCollecting(r.state.Step)
 			}
 			for _, m := range r.state.Approvals {
 				if m == req.Member {

@@ -592,3 +592,17 @@ func (s *WorkflowSuite) TestExecutionHeldByTheRentCeilingOrTheServedListWaitsThe
 	s.Equal(StepNotServed, held[1].Step)
 	s.Contains(held[1].LastError, "not served")
 }
+
+// A member who approves after the threshold is told, in words, why the proposal takes no
+// more approvals (it read "proposal is timelock, not collecting approvals").
+func (s *WorkflowSuite) TestLateApprovalIsToldTheProposalIsInItsTimelock() {
+	results := map[string]error{}
+	for i, m := range []string{"m1", "m2", "m3", "m4"} {
+		s.approve(time.Duration(i+1)*time.Hour, m, results)
+	}
+	s.registerChain()
+	s.env.ExecuteWorkflow(UpgradeProposalWorkflow, s.input(false))
+	s.Require().Error(results["m4@4h0m0s"])
+	s.Equal("the proposal is approved and waiting out its timelock: it takes no more approvals", results["m4@4h0m0s"].Error())
+	s.Equal("executed", s.state().Status)
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -90,6 +91,29 @@ func EnvVars() []string {
 		out[i] = s.env
 	}
 	return out
+}
+
+// WantsHelp reports whether args ask for help (-h, -help or --help anywhere).
+func WantsHelp(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-h", "-help", "--help":
+			return true
+		}
+	}
+	return false
+}
+
+// PrintFlags writes every setting as `--flag (env UG_X, default D)` with its help, for a
+// binary's --help.
+func PrintFlags(w io.Writer) {
+	for _, s := range settings {
+		def := ""
+		if s.def != "" {
+			def = ", default " + s.def
+		}
+		fmt.Fprintf(w, "  --%s (env %s%s)\n        %s\n", s.flag, s.env, def, s.usage)
+	}
 }
 
 // Default returns the configuration with every default applied and nothing read.
