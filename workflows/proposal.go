@@ -174,6 +174,10 @@ var (
 // search attributes (workflow.GetVersion keeps older histories replaying).
 const changeOnlyChangedAttributes = "upsert-only-changed-search-attributes"
 
+// changeMigrationSearchAttributes names the change that starts the migration child with the
+// program's and multisig's search attributes.
+const changeMigrationSearchAttributes = "migration-child-search-attributes"
+
 // pausePoll is how often a paused workflow looks at the chain when no resume signal comes.
 const pausePoll = 5 * time.Minute
 
@@ -414,12 +418,19 @@ func (r *proposalRun) afterExecution(ctx workflow.Context) error {
 	r.setStep(ctx, StepMigrating)
 	id := MigrationWorkflowID(r.in.Proposal)
 	r.state.MigrationWorkflowID = id
-	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+	opts := workflow.ChildWorkflowOptions{
 		WorkflowID: id,
 		// Cancelling the proposal workflow during a migration stops the migration too.
 		ParentClosePolicy: 0,
 		StaticSummary:     fmt.Sprintf("Migrate accounts of %s after %s", r.in.TargetProgram, r.in.Proposal),
-	})
+	}
+	// Operators find a migration by program and multisig like its proposal (the README's list
+	// query); histories recorded before this change start their child without them.
+	if workflow.GetVersion(ctx, changeMigrationSearchAttributes, workflow.DefaultVersion, 1) == 1 {
+		opts.TypedSearchAttributes = temporal.NewSearchAttributes(
+			SAProgram.ValueSet(r.in.TargetProgram), SAMultisig.ValueSet(r.in.Multisig))
+	}
+	cctx := workflow.WithChildOptions(ctx, opts)
 	var res MigrationState
 	err := workflow.ExecuteChildWorkflow(cctx, MigrationWorkflow, MigrationInput{
 		JobID: id, Proposal: r.in.Proposal, Multisig: r.in.Multisig,

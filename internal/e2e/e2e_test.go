@@ -6,6 +6,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/history/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -108,6 +110,13 @@ func TestUpgradeStoryEndToEnd(t *testing.T) {
 	d2, err := tc.DescribeWorkflowExecution(ctx, workflows.ProposalWorkflowID(res.Cancelled.String()), "")
 	require.NoError(t, err)
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED, d2.WorkflowExecutionInfo.Status)
+	// The README's list query finds the migration by program too (visibility lags a little).
+	query := fmt.Sprintf("UpgradeProgram = '%s' AND UpgradeMultisig = '%s' AND WorkflowType = 'MigrationWorkflow'", res.Program, res.Multisig)
+	require.Eventually(t, func() bool {
+		resp, err := tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		return err == nil && len(resp.GetExecutions()) == 1 &&
+			resp.GetExecutions()[0].GetExecution().GetWorkflowId() == workflows.MigrationWorkflowID(res.Executed.String())
+	}, 20*time.Second, 200*time.Millisecond, "migration workflow by its search attributes: %s", query)
 
 	// Recorded histories feed the replay test (workflows/replay_test.go): a change that
 	// breaks determinism fails it. Refresh them with UPDATE_REPLAY_HISTORY=1.
