@@ -14,6 +14,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/upgrade-governor/upgrade-governor/internal/devstack"
 	"github.com/upgrade-governor/upgrade-governor/internal/scenario"
+	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
 
 func main() {
@@ -49,6 +51,16 @@ func main() {
 	}
 }
 
+// portFree reports whether nothing listens on the loopback port.
+func portFree(port int) bool {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return false
+	}
+	_ = l.Close()
+	return true
+}
+
 func run(ctx context.Context, dir, dbURL, temporalAddr string, accounts int, exitAtEnd bool, binDir, elfDir string, uiPort, httpPort int, temporalBin string) error {
 	if dir == "" {
 		d, err := os.MkdirTemp("", "upgrade-governor-demo-")
@@ -63,8 +75,14 @@ func run(ctx context.Context, dir, dbURL, temporalAddr string, accounts int, exi
 	out := os.Stdout
 	fmt.Fprintf(out, "upgrade-governor demo (data and logs in %s)\n\n", dir)
 	scenario.Step(out, "Starting PostgreSQL, Temporal (with its Web UI), localnet, the worker and the API server")
+	// Temporal on its default port when it is free, so the temporal CLI's defaults (and the
+	// README's commands) reach it; the commands printed below name the address anyway.
+	temporalPort := 0
+	if portFree(7233) {
+		temporalPort = 7233
+	}
 	st, err := devstack.Start(ctx, devstack.Options{
-		Dir: dir, DatabaseURL: dbURL, TemporalAddress: temporalAddr, TemporalUIPort: uiPort,
+		Dir: dir, DatabaseURL: dbURL, TemporalAddress: temporalAddr, TemporalPort: temporalPort, TemporalUIPort: uiPort,
 		HTTPPort: httpPort, BinDir: binDir, TemporalBin: temporalBin, Log: out,
 	})
 	if err != nil {
@@ -74,15 +92,28 @@ func run(ctx context.Context, dir, dbURL, temporalAddr string, accounts int, exi
 		scenario.Step(out, "Stopping everything")
 		st.Stop()
 	}()
-	if _, err := scenario.Run(ctx, st, scenario.Options{
+	res, err := scenario.Run(ctx, st, scenario.Options{
 		Accounts: accounts, TemporalBin: temporalBin, ELFDir: elfDir, Out: out,
-	}); err != nil {
+	})
+	if err != nil {
 		fmt.Fprintf(out, "\nlogs: %s\n", dir)
 		return err
 	}
 	fmt.Fprintf(out, "\nTemporal Web UI: %s/namespaces/default/workflows\n", st.TemporalUI)
 	fmt.Fprintf(out, "Members' page:   %s/ui/\n", st.APIURL)
 	fmt.Fprintf(out, "API:             %s/proposals\n", st.APIURL)
+	fmt.Fprintf(out, "\nTry it (each line pastes as it is):\n")
+	t := fmt.Sprintf("%s workflow", temporalBin)
+	for _, line := range []string{
+		fmt.Sprintf("%s list --address %s --query \"UpgradeProgram='%s'\"", t, st.TemporalAddress, res.Program),
+		fmt.Sprintf("%s query --address %s --workflow-id %s --type status", t, st.TemporalAddress, workflows.ProposalWorkflowID(res.Executed.String())),
+		fmt.Sprintf("%s query --address %s --workflow-id %s --type progress", t, st.TemporalAddress, workflows.MigrationWorkflowID(res.Executed.String())),
+		fmt.Sprintf("curl -s %s/proposals/%s", st.APIURL, res.Executed),
+		fmt.Sprintf("curl -s '%s/audit?proposal=%s'", st.APIURL, res.Executed),
+		fmt.Sprintf("curl -s %s/multisigs", st.APIURL),
+	} {
+		fmt.Fprintln(out, "  "+line)
+	}
 	if exitAtEnd {
 		return nil
 	}

@@ -80,6 +80,18 @@ func Run(ctx context.Context, st *devstack.Stack, o Options) (Result, error) {
 	return d.res, err
 }
 
+// shellJoin prints a command so a shell runs it as is.
+func shellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		if a == "" || strings.ContainsAny(a, " '\"$`\\|&;<>()*?!#~") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
+}
+
 // Step prints a step of the story.
 func Step(w io.Writer, format string, args ...any) {
 	fmt.Fprintf(w, "==> "+format+"\n", args...)
@@ -237,7 +249,8 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 	wf := workflows.ProposalWorkflowID(p2.String())
 	cmd := exec.CommandContext(ctx, temporalBin, "workflow", "cancel", "--address", d.stack.TemporalAddress,
 		"--workflow-id", wf)
-	fmt.Fprintf(d.out, "    $ temporal workflow cancel --workflow-id %s\n", wf)
+	// Printed as it runs, so it can be pasted (the dev server may not be on the default port).
+	fmt.Fprintf(d.out, "    $ %s\n", shellJoin(cmd.Args))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("temporal workflow cancel: %w: %s", err, out)
 	}
