@@ -1,0 +1,166 @@
+// Package lifecycle is the one statement of a proposal's lifecycle off chain: its statuses
+// (with "expired", which the program derives from the clock instead of storing), the moves the
+// index may record between them, which actions are open in each and to whom, and the resume
+// quorum. The workflow, the activities, the API, the CLI and the database trigger's test ask it
+// instead of restating the rules.
+package lifecycle
+
+import (
+	"slices"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+)
+
+// Status is where a proposal is.
+type Status string
+
+// The statuses. Pending is a proposal only its workflow knows yet (its transaction has not
+// landed); Expired is an Active proposal whose lifetime ended (the program keeps it Active and
+// refuses approvals).
+const (
+	Pending   Status = "pending"
+	Active    Status = "active"
+	Approved  Status = "approved"
+	Executed  Status = "executed"
+	Cancelled Status = "cancelled"
+	Expired   Status = "expired"
+)
+
+// Indexed are the statuses the index stores (every status but Pending).
+var Indexed = []Status{Active, Approved, Executed, Cancelled, Expired}
+
+// FromChain is the status of a proposal the program holds with status s and lifetime end
+// expiresAt (unix seconds), at chain time now.
+func FromChain(s governor.ProposalStatus, expiresAt, now int64) Status {
+	switch s {
+	case governor.ProposalActive:
+		if IsExpired(expiresAt, now) {
+			return Expired
+		}
+		return Active
+	case governor.ProposalApproved:
+		return Approved
+	case governor.ProposalExecuted:
+		return Executed
+	case governor.ProposalCancelled:
+		return Cancelled
+	}
+	return Status("unknown")
+}
+
+// IsExpired is the program's rule (Proposal::check_open_for_approval): an Active proposal
+// takes approvals while now < expires_at.
+func IsExpired(expiresAt, now int64) bool { return now >= expiresAt }
+
+// ExpiredAt is IsExpired on times, for the workflow's clock.
+func ExpiredAt(expiresAt, now time.Time) bool { return IsExpired(expiresAt.Unix(), now.Unix()) }
+
+// Settled says nothing can change a proposal in status s any more.
+func Settled(s Status) bool {
+	return s == Executed || s == Cancelled || s == Expired
+}
+
+// moves are the status changes the index may record, as the program makes them. Active may
+// jump to executed or cancelled: the index can learn of the approval late. Nothing moves an
+// approved proposal to expired (an approved proposal does not expire on chain).
+var moves = map[Status][]Status{
+	Active:   {Approved, Executed, Cancelled, Expired},
+	Approved: {Executed, Cancelled},
+}
+
+// CanMove says whether the index may record a change from one status to another.
+func CanMove(from, to Status) bool { return slices.Contains(moves[from], to) }
+
+// Action is something a person or the operator can do with a proposal.
+type Action string
+
+// The actions. Execute is asking the worker to execute now (anyone may send the transaction
+// itself once due); EmergencyStop is the guardian's token cancelling the workflow.
+const (
+	Approve       Action = "approve"
+	Execute       Action = "execute"
+	Cancel        Action = "cancel"
+	EmergencyStop Action = "emergency_stop"
+	Migrate       Action = "migrate"
+)
+
+// Who can do an action.
+const (
+	ByMember   = "member"
+	ByGuardian = "guardian"
+	ByOperator = "operator"
+)
+
+// Allowed is an action open now, who may take it, and when a wait applies, why.
+type Allowed struct {
+	Action Action   `json:"action"`
+	By     []string `json:"by"`
+	// Note says what to expect, for example that execution waits for the timelock.
+	Note string `json:"note,omitempty"`
+}
+
+// State is what the actions depend on.
+type State struct {
+	Status Status
+	// Paused is the multisig's pause flag: nothing executes or migrates while it is set.
+	Paused bool
+	// Eta is the end of the timelock (zero before approval); Now is the chain's clock.
+	Eta, Now time.Time
+	// HasMigration: the proposal declares a migration.
+	HasMigration bool
+	// WorkflowRunning: the proposal's workflow runs (the emergency stop cancels it).
+	WorkflowRunning bool
+}
+
+// Actions lists what may be done now, in the order a page shows them.
+func Actions(s State) []Allowed {
+	var out []Allowed
+	open := s.Status == Active || s.Status == Approved
+	if s.Status == Active {
+		out = append(out, Allowed{Action: Approve, By: []string{ByMember}})
+	}
+	if s.Status == Approved && s.WorkflowRunning {
+		a := Allowed{Action: Execute, By: []string{ByMember, ByOperator}}
+		switch {
+		case s.Paused:
+			a.Note = "the multisig is paused: it executes after the members resume it"
+		case s.Now.Before(s.Eta):
+			a.Note = "the timelock has not ended: the worker executes on its own at the eta"
+		}
+		out = append(out, a)
+	}
+	if open {
+		out = append(out, Allowed{Action: Cancel, By: []string{ByMember, ByGuardian}})
+	}
+	if (open || s.Status == Pending) && s.WorkflowRunning {
+		out = append(out, Allowed{Action: EmergencyStop, By: []string{ByGuardian}})
+	}
+	if s.Status == Executed && s.HasMigration {
+		a := Allowed{Action: Migrate, By: []string{ByOperator}}
+		if s.Paused {
+			a.Note = "the multisig is paused: migration waits for the members to resume it"
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// ResumeSigners counts the distinct current members among a resume transaction's signers, as
+// the program does: other signers are ignored, neither counted nor refused.
+func ResumeSigners(members, signers []solana.PublicKey) int {
+	var seen []solana.PublicKey
+	for _, s := range signers {
+		if slices.Contains(members, s) && !slices.Contains(seen, s) {
+			seen = append(seen, s)
+		}
+	}
+	return len(seen)
+}
+
+// CanResume is the resume quorum: threshold distinct current members signed.
+func CanResume(threshold uint8, members, signers []solana.PublicKey) bool {
+	return ResumeSigners(members, signers) >= int(threshold)
+}

@@ -1,0 +1,74 @@
+package lifecycle_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/stretchr/testify/assert"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
+)
+
+func TestAnActiveProposalPastItsLifetimeIsExpired(t *testing.T) {
+	assert.Equal(t, lifecycle.Active, lifecycle.FromChain(governor.ProposalActive, 100, 99))
+	assert.Equal(t, lifecycle.Expired, lifecycle.FromChain(governor.ProposalActive, 100, 100), "the program refuses approvals from expires_at on")
+	assert.Equal(t, lifecycle.Approved, lifecycle.FromChain(governor.ProposalApproved, 100, 1000), "an approved proposal does not expire")
+	assert.Equal(t, lifecycle.Cancelled, lifecycle.FromChain(governor.ProposalCancelled, 100, 1000))
+}
+
+func actions(as []lifecycle.Allowed) []lifecycle.Action {
+	var out []lifecycle.Action
+	for _, a := range as {
+		out = append(out, a.Action)
+	}
+	return out
+}
+
+func TestActionsOpenInEachStatus(t *testing.T) {
+	now := time.Unix(1_000_000, 0)
+	for _, tc := range []struct {
+		name  string
+		state lifecycle.State
+		want  []lifecycle.Action
+	}{
+		{"active", lifecycle.State{Status: lifecycle.Active, WorkflowRunning: true},
+			[]lifecycle.Action{lifecycle.Approve, lifecycle.Cancel, lifecycle.EmergencyStop}},
+		{"expired offers nothing", lifecycle.State{Status: lifecycle.Expired, WorkflowRunning: true}, nil},
+		{"approved", lifecycle.State{Status: lifecycle.Approved, Eta: now, Now: now, WorkflowRunning: true},
+			[]lifecycle.Action{lifecycle.Execute, lifecycle.Cancel, lifecycle.EmergencyStop}},
+		{"approved without a workflow", lifecycle.State{Status: lifecycle.Approved}, []lifecycle.Action{lifecycle.Cancel}},
+		{"executed with a migration", lifecycle.State{Status: lifecycle.Executed, HasMigration: true}, []lifecycle.Action{lifecycle.Migrate}},
+		{"executed", lifecycle.State{Status: lifecycle.Executed}, nil},
+		{"cancelled", lifecycle.State{Status: lifecycle.Cancelled, WorkflowRunning: true}, nil},
+		{"pending", lifecycle.State{Status: lifecycle.Pending, WorkflowRunning: true}, []lifecycle.Action{lifecycle.EmergencyStop}},
+	} {
+		assert.Equal(t, tc.want, actions(lifecycle.Actions(tc.state)), tc.name)
+	}
+	early := lifecycle.Actions(lifecycle.State{Status: lifecycle.Approved, Eta: now.Add(time.Hour), Now: now, WorkflowRunning: true})
+	assert.Contains(t, early[0].Note, "timelock")
+	paused := lifecycle.Actions(lifecycle.State{Status: lifecycle.Approved, Eta: now, Now: now, Paused: true, WorkflowRunning: true})
+	assert.Contains(t, paused[0].Note, "paused")
+}
+
+func TestOnlyTheProgramsMovesAreAllowed(t *testing.T) {
+	assert.True(t, lifecycle.CanMove(lifecycle.Active, lifecycle.Expired))
+	assert.True(t, lifecycle.CanMove(lifecycle.Active, lifecycle.Executed), "the index may learn of the approval late")
+	assert.False(t, lifecycle.CanMove(lifecycle.Approved, lifecycle.Expired), "nothing expires an approved proposal")
+	for _, s := range []lifecycle.Status{lifecycle.Executed, lifecycle.Cancelled, lifecycle.Expired} {
+		assert.True(t, lifecycle.Settled(s))
+		for _, to := range lifecycle.Indexed {
+			assert.False(t, lifecycle.CanMove(s, to), "%s is final", s)
+		}
+	}
+}
+
+func TestResumeCountsDistinctMembersAndIgnoresOthers(t *testing.T) {
+	k := func() solana.PublicKey { return solana.NewWallet().PublicKey() }
+	m1, m2, m3, guardian := k(), k(), k(), k()
+	members := []solana.PublicKey{m1, m2, m3}
+	assert.Equal(t, 2, lifecycle.ResumeSigners(members, []solana.PublicKey{m1, guardian, m2, m1}))
+	assert.True(t, lifecycle.CanResume(2, members, []solana.PublicKey{guardian, m1, m3}), "a non-member signer neither counts nor blocks")
+	assert.False(t, lifecycle.CanResume(2, members, []solana.PublicKey{m1, guardian}))
+}
