@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/upgrade-governor/upgrade-governor/activities"
+	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
 )
 
 // Names shared with the API server and operators (temporal CLI, Web UI).
@@ -309,7 +310,12 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 		// Wait for an update handler or a signal to change something, or for the expiry.
 		r.poked = false
 		n, status := len(r.state.Approvals), r.state.Status
-		fired, err := workflow.AwaitWithTimeout(ctx, max(r.state.ExpiresAt.Sub(workflow.Now(ctx)), time.Second),
+		// Without a known lifetime end (a chain answer without one) look again after a while.
+		wait := pausePoll
+		if r.state.ExpiresAt != nil {
+			wait = max(r.state.ExpiresAt.Sub(workflow.Now(ctx)), time.Second)
+		}
+		fired, err := workflow.AwaitWithTimeout(ctx, wait,
 			func() bool { return r.poked || len(r.state.Approvals) != n || r.state.Status != status })
 		if err != nil {
 			return err
@@ -319,7 +325,7 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 				return err
 			}
 		}
-		if r.state.Status == "active" && !r.chainNow.Before(*r.state.ExpiresAt) {
+		if r.state.Status == "active" && r.state.ExpiresAt != nil && lifecycle.ExpiredAt(*r.state.ExpiresAt, r.chainNow) {
 			return r.expire(ctx)
 		}
 	}
@@ -346,6 +352,13 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 		}
 		if r.state.Paused {
 			r.setStep(ctx, StepPaused)
+			if err := r.sleep(ctx, pausePoll); err != nil {
+				return err
+			}
+			continue
+		}
+		if r.state.Eta == nil {
+			// Approved without a known eta (should not happen): read the chain again later.
 			if err := r.sleep(ctx, pausePoll); err != nil {
 				return err
 			}

@@ -606,3 +606,27 @@ func (s *WorkflowSuite) TestLateApprovalIsToldTheProposalIsInItsTimelock() {
 	s.Equal("the proposal is approved and waiting out its timelock: it takes no more approvals", results["m4@4h0m0s"].Error())
 	s.Equal("executed", s.state().Status)
 }
+
+// A chain answer without the proposal's lifetime end (state.ExpiresAt unset) must not panic the
+// workflow task: it keeps collecting approvals and executes.
+func (s *WorkflowSuite) TestAProposalWithoutAKnownExpiryDoesNotPanicTheWorkflow() {
+	var a *activities.Activities
+	c := s.chain
+	s.env.OnActivity(a.SubmitProposal, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.SubmitInput) (activities.SubmitResult, error) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.status = "active" // expiresAt stays zero: no lifetime end in the answer
+			return activities.SubmitResult{Signature: "sig-propose", Proposal: c.snapshot()}, nil
+		}).Once()
+	results := map[string]error{}
+	for i, m := range []string{"m1", "m2", "m3"} {
+		s.approve(time.Duration(i+1)*time.Hour, m, results)
+	}
+	s.registerChain()
+	s.env.ExecuteWorkflow(UpgradeProposalWorkflow, s.input(false))
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	s.Equal(StepDone, s.state().Step)
+	s.Equal(1, s.chain.executed)
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
 	"github.com/upgrade-governor/upgrade-governor/internal/member"
 )
 
@@ -151,15 +152,12 @@ func buildResume(ctx context.Context, e *env, multisig solana.PublicKey, locals 
 			flagOf[k] = "--member"
 		}
 	}
-	for _, k := range keys {
-		if !ms.IsMember(k) {
-			return nil, inputError("not_a_member", flagOf[k], "%s is not a member of multisig %s (resuming takes member signatures)", k, multisig)
-		}
-	}
-	if len(keys) < int(ms.Threshold) {
+	// The program's quorum (internal/lifecycle): distinct current members among the signers;
+	// another signer (a fee payer of the team's) neither counts nor is refused.
+	if n := lifecycle.ResumeSigners(ms.Members, keys); n < int(ms.Threshold) {
 		return nil, inputError("below_threshold", "--signer",
-			"%d members sign; resuming multisig %s needs its threshold of %d (add --signer FILE, or --member KEY for a member signing elsewhere)",
-			len(keys), multisig, ms.Threshold)
+			"%d members sign; resuming multisig %s needs its threshold of %d (add --signer FILE, or --member KEY for a member signing elsewhere; other signers do not count)",
+			n, multisig, ms.Threshold)
 	}
 	if len(remote) == 0 {
 		signed, err := member.Resume(ctx, e.chain, multisig, locals...)

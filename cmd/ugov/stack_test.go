@@ -315,10 +315,15 @@ func TestMemberCLIAgainstTheStack(t *testing.T) {
 	require.True(t, changed.Paused)
 	e = ug.fails("resume", "--multisig", created.Multisig, "--keypair", memberFiles[0], "--signer", memberFiles[1], "--rpc-url", st.RPCURL)
 	require.Equal(t, "below_threshold", e.Error.Code)
-	ug.viaRPC(&changed, "resume", "--multisig", created.Multisig, "--keypair", memberFiles[0],
+	// The team's payer (not a member) pays and signs: it neither counts nor is refused, as the
+	// program has it (internal/lifecycle.ResumeSigners).
+	e = ug.fails("resume", "--multisig", created.Multisig, "--keypair", payerFile, "--signer", memberFiles[0],
+		"--signer", memberFiles[1], "--rpc-url", st.RPCURL)
+	require.Equal(t, "below_threshold", e.Error.Code)
+	ug.viaRPC(&changed, "resume", "--multisig", created.Multisig, "--keypair", payerFile, "--signer", memberFiles[0],
 		"--signer", memberFiles[1], "--signer", memberFiles[2])
 	require.Equal(t, "rpc", changed.Via)
-	require.Len(t, changed.Signers, 3)
+	require.Len(t, changed.Signers, 4)
 	ms, err = c.GetMultisig(ctx, multisig)
 	require.NoError(t, err)
 	require.False(t, ms.Paused)

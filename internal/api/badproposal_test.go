@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/stretchr/testify/assert"
@@ -98,4 +99,35 @@ func testExecuteRefusesAProposalThatIsOver(t *testing.T, e *env) {
 	e.chain.mu.Unlock()
 	require.NoError(t, e.temporal.TerminateWorkflow(ctxT(t), workflows.ProposalWorkflowID(cancelled.String()), "", "test"))
 	requireError(t, e.do("POST", path, nil, bearer(e.operator)...), http.StatusConflict, api.CodeWorkflowClosed, "id")
+}
+
+// An Active proposal past its lifetime is shown expired, and offers no approval (the program
+// refuses it); a live one lists what may be done and by whom. It showed "active" with an
+// Approve button before.
+func testDetailDerivesExpiryAndAllowedActions(t *testing.T, e *env) {
+	p := e.propose()
+	var d api.ProposalDetailResponse
+	e.do("GET", "/proposals/"+p.String(), nil).decode(t, &d)
+	require.Equal(t, "active", d.Proposal.Status)
+	var open []string
+	for _, a := range d.Proposal.AllowedActions {
+		open = append(open, string(a.Action))
+	}
+	assert.Equal(t, []string{"approve", "cancel", "emergency_stop"}, open)
+
+	// The chain's clock passes the proposal's lifetime end (the program keeps it Active).
+	e.chain.mu.Lock()
+	expires := e.chain.proposals[p].ExpiresAt
+	e.chain.now = func() time.Time { return time.Unix(expires, 0) }
+	e.chain.mu.Unlock()
+	// A live proposal's detail is cached for at most a second.
+	require.Eventually(t, func() bool {
+		d = api.ProposalDetailResponse{}
+		e.do("GET", "/proposals/"+p.String(), nil).decode(t, &d)
+		return d.Proposal.Status == "expired"
+	}, 10*time.Second, 100*time.Millisecond, "status %s", d.Proposal.Status)
+	assert.Equal(t, "chain", d.Source, "the chain still holds it Active; the status is derived")
+	for _, a := range d.Proposal.AllowedActions {
+		assert.NotEqual(t, "approve", string(a.Action), "an expired proposal offers no approval")
+	}
 }

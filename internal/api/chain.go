@@ -31,6 +31,9 @@ type Chain interface {
 	Health(ctx context.Context) error
 	// Balance is an account's lamports (0 for an account that does not exist).
 	Balance(ctx context.Context, key solana.PublicKey) (uint64, error)
+	// ChainTime is the cluster's clock (the Clock sysvar's unix timestamp): the program's
+	// expiry and timelock follow it, not the server's clock.
+	ChainTime(ctx context.Context) (int64, error)
 }
 
 // RPCChain is Chain over the project's chain client.

@@ -48,6 +48,12 @@ func newFakeChain() *fakeChain {
 	}
 }
 
+func (f *fakeChain) ChainTime(context.Context) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now().Unix(), nil
+}
+
 func (f *fakeChain) Balance(_ context.Context, k solana.PublicKey) (uint64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

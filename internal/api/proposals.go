@@ -21,6 +21,7 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
+	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
@@ -320,13 +321,10 @@ type ProposalListResponse struct {
 // StatusPending is the status shown for a proposal only its workflow knows yet.
 const StatusPending = "pending"
 
-var proposalStatuses = []store.ProposalStatus{store.ProposalActive, store.ProposalApproved,
-	store.ProposalExecuted, store.ProposalCancelled, store.ProposalExpired}
-
 func (s *Server) listProposals(c *gin.Context) {
 	var f store.ProposalFilter
 	if st := c.Query("status"); st != "" {
-		if !slices.Contains(proposalStatuses, store.ProposalStatus(st)) {
+		if !slices.Contains(lifecycle.Indexed, lifecycle.Status(st)) {
 			respond(c, invalidField("status", "want one of active, approved, executed, cancelled, expired"))
 			return
 		}
@@ -405,11 +403,7 @@ func settled(d ProposalDetailResponse) bool {
 	if d.Indexed == nil || (d.Workflow != nil && d.Workflow.Status == "running") {
 		return false
 	}
-	switch store.ProposalStatus(d.Indexed.Status) {
-	case store.ProposalExecuted, store.ProposalCancelled, store.ProposalExpired:
-		return true
-	}
-	return false
+	return lifecycle.Settled(lifecycle.Status(d.Indexed.Status))
 }
 
 // proposalDetail reads a proposal from the index, the chain and its workflow, the three at once.
@@ -420,6 +414,7 @@ func (s *Server) proposalDetail(ctx context.Context, addr solana.PublicKey) (Pro
 		indexErr  error
 		onChain   *governor.Proposal
 		ms        *governor.Multisig
+		now       int64
 		chainErr  error
 		approvals []store.Approval
 		apprErr   error
@@ -433,6 +428,8 @@ func (s *Server) proposalDetail(ctx context.Context, addr solana.PublicKey) (Pro
 		if onChain, chainErr = s.chain.GetProposal(ctx, addr); chainErr == nil {
 			if ms, chainErr = s.chain.GetMultisig(ctx, onChain.Multisig); chainErr != nil {
 				chainErr = chainReadError(chainErr, "id", "multisig %s", onChain.Multisig)
+			} else if now, chainErr = s.chain.ChainTime(ctx); chainErr != nil {
+				chainErr = fmt.Errorf("read the chain's clock: %w", chainErr)
 			}
 		}
 	}()
@@ -452,7 +449,7 @@ func (s *Server) proposalDetail(ctx context.Context, addr solana.PublicKey) (Pro
 	}
 	switch {
 	case chainErr == nil:
-		out.Proposal, out.Source, out.Paused = proposalFromChain(addr, onChain, ms), "chain", &ms.Paused
+		out.Proposal, out.Source, out.Paused = proposalFromChain(addr, onChain, ms, now), "chain", &ms.Paused
 	case errors.Is(chainErr, chain.ErrAccountNotFound) && onChain == nil && out.Indexed != nil:
 		out.Proposal, out.Source = *out.Indexed, "index"
 	case errors.Is(chainErr, chain.ErrAccountNotFound) && onChain == nil:
@@ -483,6 +480,18 @@ func (s *Server) proposalDetail(ctx context.Context, addr solana.PublicKey) (Pro
 		}
 		out.Source, out.Proposal = "workflow", proposalFromInput(in)
 	}
+	// What may be done now, so clients (the members' page) render it instead of working it out.
+	st := lifecycle.State{
+		Status:          lifecycle.Status(out.Proposal.Status),
+		Paused:          out.Paused != nil && *out.Paused,
+		Now:             time.Unix(now, 0),
+		HasMigration:    out.Proposal.MigrationTargetVersion != nil,
+		WorkflowRunning: out.Workflow != nil && out.Workflow.Status == "running",
+	}
+	if out.Proposal.Eta != nil {
+		st.Eta = *out.Proposal.Eta
+	}
+	out.Proposal.AllowedActions = lifecycle.Actions(st)
 	return out, nil
 }
 

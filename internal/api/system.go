@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
@@ -94,17 +95,11 @@ func (s *Server) resumeSystem(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	distinct := map[solana.PublicKey]bool{}
-	for _, k := range ix.Signers {
-		if err := requireMember(ms, k, false, "transaction"); err != nil {
-			respond(c, err)
-			return
-		}
-		distinct[k] = true
-	}
-	if len(distinct) < int(ms.Threshold) {
+	// The program's quorum: distinct current members among the signers; another signer (a
+	// fee payer) neither counts nor is refused.
+	if n := lifecycle.ResumeSigners(ms.Members, ix.Signers); n < int(ms.Threshold) {
 		respond(c, newError(http.StatusForbidden, CodeBelowThreshold, "transaction",
-			"%d distinct members signed; resuming needs the threshold of %d", len(distinct), ms.Threshold))
+			"%d distinct members signed; resuming needs the threshold of %d (other signers do not count)", n, ms.Threshold))
 		return
 	}
 	if err := s.checkNotReplayed(ctx, tx, "transaction"); err != nil {
@@ -121,7 +116,7 @@ func (s *Server) resumeSystem(c *gin.Context) {
 		return
 	}
 	if err := s.audit(c, store.AuditEntry{
-		Actor: ix.Signers[0].String(), Action: ActionSystemResumed, Signature: sig.String(),
+		Actor: firstMember(ms, ix.Signers).String(), Action: ActionSystemResumed, Signature: sig.String(),
 		Details: map[string]any{"multisig": ix.Multisig.String(), "signers": keys(ix.Signers)},
 	}); err != nil {
 		respond(c, err)
@@ -134,6 +129,16 @@ func (s *Server) resumeSystem(c *gin.Context) {
 		logger(c).Warn("signal workflows after resume", "multisig", ix.Multisig, "error", err)
 	}
 	c.JSON(http.StatusOK, SystemResponse{Multisig: ix.Multisig.String(), Signature: sig.String(), Paused: false, Signalled: signalled})
+}
+
+// firstMember is the first signer who is a member (the quorum guarantees one).
+func firstMember(ms *governor.Multisig, signers []solana.PublicKey) solana.PublicKey {
+	for _, k := range signers {
+		if ms.IsMember(k) {
+			return k
+		}
+	}
+	return signers[0]
 }
 
 // signalResumed tells every running proposal workflow of the multisig that it resumed.

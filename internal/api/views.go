@@ -8,6 +8,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
@@ -36,6 +37,9 @@ type ProposalView struct {
 	WorkflowID             string     `json:"workflow_id,omitempty"`
 	ProposeSignature       string     `json:"propose_signature,omitempty"`
 	ExecuteSignature       string     `json:"execute_signature,omitempty"`
+	// AllowedActions (GET /proposals/:id only) are what may be done now and by whom, from
+	// internal/lifecycle: pages render them instead of working them out.
+	AllowedActions []lifecycle.Allowed `json:"allowed_actions,omitempty"`
 }
 
 func proposalFromStore(p store.Proposal) ProposalView {
@@ -66,12 +70,14 @@ func proposalFromInput(in workflows.ProposalInput) ProposalView {
 	return v
 }
 
-func proposalFromChain(addr solana.PublicKey, p *governor.Proposal, m *governor.Multisig) ProposalView {
+// proposalFromChain shows the program's proposal at chain time now: an Active proposal past its
+// lifetime is "expired" (the program refuses its approvals).
+func proposalFromChain(addr solana.PublicKey, p *governor.Proposal, m *governor.Multisig, now int64) ProposalView {
 	v := ProposalView{
 		Address: addr.String(), Multisig: p.Multisig.String(), Index: p.Index,
 		TargetProgram: p.TargetProgram.String(), Buffer: p.Buffer.String(),
 		BufferHash: hex.EncodeToString(p.BufferHash[:]), Proposer: p.Proposer.String(),
-		Description: p.Description, Status: chainStatus(p.Status), Approvals: keys(p.Approvals),
+		Description: p.Description, Status: string(lifecycle.FromChain(p.Status, p.ExpiresAt, now)), Approvals: keys(p.Approvals),
 		ApprovalCount: len(p.Approvals), CreatedAt: fmtTime(p.CreatedAt), ApprovedAt: fmtTime(p.ApprovedAt),
 		Eta: fmtTime(p.Eta), ExpiresAt: fmtTime(p.ExpiresAt), ExecutedAt: fmtTime(p.ExecutedAt),
 		ClosedAt: fmtTime(p.CancelledAt),
