@@ -26,6 +26,14 @@ export interface Proposal {
   workflow_id?: string;
   propose_signature?: string;
   execute_signature?: string;
+  // GET /proposals/:id only: what may be done now and by whom (the server's lifecycle rules).
+  allowed_actions?: AllowedAction[];
+}
+
+export interface AllowedAction {
+  action: 'approve' | 'execute' | 'cancel' | 'emergency_stop' | 'migrate';
+  by: ('member' | 'guardian' | 'operator')[];
+  note?: string;
 }
 
 export interface ProposalList {

@@ -343,9 +343,11 @@ function actionsSection(address: string) {
       const me = account?.address;
       const isMember = !!me && !!ms?.members.includes(me);
       const isGuardian = !!me && ms?.guardian === me;
-      approve.disabled = busy || status !== 'active';
-      execute.disabled = busy || status !== 'approved';
-      cancel.disabled = busy || !(status === 'active' || status === 'approved');
+      // The server says what is open now (internal/lifecycle): the page does not work it out.
+      const allowed = (a: string) => p?.allowed_actions?.find((x) => x.action === a);
+      approve.disabled = busy || !allowed('approve');
+      execute.disabled = busy || !allowed('execute');
+      cancel.disabled = busy || !allowed('cancel');
       let text: string;
       if (!wallet || !me) text = 'Connect a wallet holding a member key to act. Your wallet signs; the server never sees your key.';
       else if (ms && !isMember && !isGuardian) text = `The connected account ${me} is not a member or the guardian of this multisig; the server will refuse its signature.`;
@@ -355,9 +357,8 @@ function actionsSection(address: string) {
       }
       if (status === 'pending') text += ' Waiting for the proposal to land on chain.';
       if (status === 'executed' || status === 'cancelled' || status === 'expired') text += ` The proposal is ${status}: nothing is left to sign.`;
-      if (status === 'approved' && p?.eta && Date.parse(p.eta) > Date.now()) {
-        text += ' The worker executes on its own when the timelock ends; asking early only makes it check the chain clock now.';
-      }
+      const executeNote = allowed('execute')?.note;
+      if (executeNote) text += ` Execution: ${executeNote}; asking early only makes the worker check the chain now.`;
       if (who.textContent !== text) who.textContent = text;
     },
   };
