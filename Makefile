@@ -37,8 +37,15 @@ localnet: localnet-patch
 localnet-patch:
 	CACHE=$(CACHE) program/localnet/patch-surfpool.sh
 
-## test: everything; what CI runs
-test: lint test-rust idl-check elfs-check web-check test-go
+## test: everything; what CI runs. It brings what it needs: the pinned tools (the CLI-tools
+## tests run the real solana and solana-verify) and Debian's chromium (the web page's test).
+test: tools chromium lint test-rust idl-check elfs-check web-check test-go
+
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "installing Debian's chromium (the web page's browser test)"; \
+	  apt-get install -y -qq chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
+	  { echo "chromium is missing and could not be installed: run 'apt-get install chromium' as root"; exit 1; }; }
 
 test-rust: localnet-patch
 	cd program && cargo test --release --workspace

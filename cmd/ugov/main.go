@@ -16,6 +16,8 @@
 //
 // Commands:
 //
+//	keygen [--outfile FILE] [--force]   a new keypair in the Solana CLI's format (never overwrites)
+//	address                             the address of --keypair
 //	multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h]
 //	multisig show MULTISIG
 //	hash (--buffer ADDR | --program ADDR | --file ELF)
@@ -81,6 +83,8 @@ var commands []command
 
 func init() {
 	commands = []command{
+		{"keygen", "keygen [--outfile FILE] [--force]", "write a new member keypair (Solana CLI format); prints its address", runKeygen},
+		{"address", "address", "print the address of --keypair", runAddress},
 		{"multisig", "multisig create|show ...", "create a multisig, or show one", runMultisig},
 		{"hash", "hash (--buffer ADDR | --program ADDR | --file ELF)", "the solana-verify hash of a buffer, a deployed program or an ELF file", runHash},
 		{"propose", "propose --multisig M --program P --buffer B [--hash HEX] [--description TEXT] [--migration-*]", "propose an upgrade", runPropose},

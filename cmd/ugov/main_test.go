@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
@@ -282,4 +283,40 @@ func TestFlagsMayFollowArguments(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "1", *v)
 	require.Equal(t, []string{"A", "B", "--v"}, rest)
+}
+
+func TestKeygenWritesASolanaKeypairOnceAndAddressReadsIt(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/keys/member.json"
+	o := ugov(t, nil, "keygen", "--outfile", path)
+	require.Equal(t, 0, o.code, o.stderr)
+	kp, err := chain.LoadKeypair(path)
+	require.NoError(t, err, "the file is in the Solana CLI's format")
+	assert.Contains(t, o.stdout, kp.PublicKey().String())
+	info, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm(), "only its owner reads a secret key")
+
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	o = ugov(t, nil, "keygen", "--outfile", path)
+	assert.Equal(t, 1, o.code)
+	assert.Contains(t, o.stderr, "--outfile")
+	assert.Contains(t, o.stderr, "--force")
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, before, after, "an existing key is never replaced without --force")
+
+	o = ugov(t, nil, "address", "--keypair", path)
+	require.Equal(t, 0, o.code, o.stderr)
+	assert.Equal(t, kp.PublicKey().String()+"\n", o.stdout)
+	o = ugov(t, nil, "address", "--keypair", dir+"/missing.json")
+	assert.Equal(t, 1, o.code)
+	assert.Contains(t, o.stderr, "--keypair")
+
+	o = ugov(t, nil, "keygen", "--outfile", path, "--force")
+	require.Equal(t, 0, o.code, o.stderr)
+	replaced, err := chain.LoadKeypair(path)
+	require.NoError(t, err)
+	assert.NotEqual(t, kp.PublicKey(), replaced.PublicKey())
 }
