@@ -15,7 +15,9 @@ BEGIN
         RAISE EXCEPTION 'proposal %: identity (multisig, index, program, buffer, hash, proposer) is immutable',
             OLD.address USING ERRCODE = 'UG002';
     END IF;
-    IF NEW.status <> OLD.status AND NOT (
+    -- An unknown status is left to the status CHECK (invalid value, not a move).
+    IF NEW.status <> OLD.status
+       AND NEW.status IN ('active', 'approved', 'executed', 'cancelled', 'expired') AND NOT (
            (OLD.status = 'active' AND NEW.status IN ('approved', 'executed', 'cancelled', 'expired'))
         OR (OLD.status = 'approved' AND NEW.status IN ('executed', 'cancelled'))) THEN
         RAISE EXCEPTION 'proposal %: status % cannot become %', OLD.address, OLD.status, NEW.status

@@ -58,7 +58,7 @@ func (s *Server) listAudit(c *gin.Context) {
 	out := AuditResponse{Entries: []AuditEntryView{}}
 	for _, e := range page.Entries {
 		out.Entries = append(out.Entries, AuditEntryView{
-			ID: e.ID, At: e.At.UTC(), Actor: e.Actor, Action: e.Action, Proposal: e.Proposal,
+			ID: e.ID, At: e.At.UTC(), AtClock: e.AtClock, RecordedAt: e.RecordedAt.UTC(), Actor: e.Actor, Action: e.Action, Proposal: e.Proposal,
 			Signature: e.Signature, Slot: e.Slot, Source: string(e.Source), Details: e.Details,
 		})
 	}

@@ -198,13 +198,18 @@ type JobProgressView struct {
 
 // AuditEntryView is one audit row.
 type AuditEntryView struct {
-	ID        int64          `json:"id"`
-	At        time.Time      `json:"at"`
-	Actor     string         `json:"actor"`
-	Action    string         `json:"action"`
-	Proposal  string         `json:"proposal,omitempty"`
-	Signature string         `json:"signature,omitempty"`
-	Slot      uint64         `json:"slot,omitempty"`
-	Source    string         `json:"source"`
-	Details   map[string]any `json:"details"`
+	ID int64 `json:"id"`
+	// At is when it happened, by the clock AtClock names: "chain" (block time or the program's
+	// clock, which test chains move by time travel) or "server". RecordedAt is when the row was
+	// written; entries come in that order (by id).
+	At         time.Time      `json:"at"`
+	AtClock    string         `json:"at_clock"`
+	RecordedAt time.Time      `json:"recorded_at"`
+	Actor      string         `json:"actor"`
+	Action     string         `json:"action"`
+	Proposal   string         `json:"proposal,omitempty"`
+	Signature  string         `json:"signature,omitempty"`
+	Slot       uint64         `json:"slot,omitempty"`
+	Source     string         `json:"source"`
+	Details    map[string]any `json:"details"`
 }

@@ -38,15 +38,20 @@ const (
 // AuditEntry is one row of the append-only audit trail.
 type AuditEntry struct {
 	ID int64
-	// At is when it happened; zero means now (the database's clock).
-	At        time.Time
-	Actor     string
-	Action    string
-	Proposal  string // optional
-	Signature string // optional; (Signature, Action) is unique, so re-recording an event is a no-op
-	Slot      uint64 // optional; 0 means unknown
-	Source    Source
-	Details   map[string]any
+	// At is when it happened: given, it is the chain's clock (block time, or the program's
+	// clock as the worker read it); zero means now, by the database's clock. AtClock says which.
+	At time.Time
+	// AtClock is "chain" when At was given and "server" when it was now (set by the store).
+	AtClock string
+	// RecordedAt is when the row was written (set by the store); rows are ordered by it.
+	RecordedAt time.Time
+	Actor      string
+	Action     string
+	Proposal   string // optional
+	Signature  string // optional; (Signature, Action) is unique, so re-recording an event is a no-op
+	Slot       uint64 // optional; 0 means unknown
+	Source     Source
+	Details    map[string]any
 }
 
 // AppendAudit adds e to the trail. It reports false, and changes nothing, when an entry with
@@ -65,8 +70,8 @@ func appendAudit(ctx context.Context, q querier, e AuditEntry) (bool, error) {
 		details = map[string]any{}
 	}
 	tag, err := q.Exec(ctx, `
-		INSERT INTO audit_log (at, actor, action, proposal, signature, slot, source, details)
-		VALUES (coalesce($1, now()), $2, $3, $4, $5, $6, $7, $8)
+		INSERT INTO audit_log (at, actor, action, proposal, signature, slot, source, details, at_clock)
+		VALUES (coalesce($1, now()), $2, $3, $4, $5, $6, $7, $8, CASE WHEN $1::timestamptz IS NULL THEN 'server' ELSE 'chain' END)
 		ON CONFLICT (signature, action) WHERE signature IS NOT NULL DO NOTHING`,
 		nullTime(e.At), e.Actor, e.Action, nullString(e.Proposal), nullString(e.Signature),
 		nullSlot(e.Slot), string(e.Source), details)
@@ -120,7 +125,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 		add("id < $?", f.Before)
 	}
 	sql := `SELECT id, at, actor, action, coalesce(proposal, ''), coalesce(signature, ''),
-		coalesce(slot, 0), source, details FROM audit_log`
+		coalesce(slot, 0), source, details, at_clock, recorded_at FROM audit_log`
 	if len(where) > 0 {
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -138,7 +143,7 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) (AuditPage, error)
 		var e AuditEntry
 		var slot int64
 		if err := rows.Scan(&e.ID, &e.At, &e.Actor, &e.Action, &e.Proposal, &e.Signature, &slot,
-			&e.Source, &e.Details); err != nil {
+			&e.Source, &e.Details, &e.AtClock, &e.RecordedAt); err != nil {
 			return AuditPage{}, fmt.Errorf("list audit: %w", err)
 		}
 		e.Slot = uint64(slot)

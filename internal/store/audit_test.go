@@ -142,3 +142,25 @@ func TestListAuditFiltersAndPages(t *testing.T) {
 	assert.Len(t, exact.Entries, 6)
 	assert.Zero(t, exact.Next, "a page that ends the results has no next")
 }
+
+// A row says which clock its `at` is (the chain's, moved by time travel on a test chain, or the
+// server's) and when it was recorded, which orders the trail.
+func TestAuditRowsSayWhichClockAndWhenRecorded(t *testing.T) {
+	t.Parallel()
+	s := pgtest.NewStore(t)
+	ctx := ctxT(t)
+	chainTime := time.Now().Add(48 * time.Hour).UTC().Truncate(time.Microsecond) // after a time travel
+	_, err := s.AppendAudit(ctx, store.AuditEntry{At: chainTime, Actor: "indexer", Action: "chain.upgrade_executed", Source: store.SourceIndexer})
+	require.NoError(t, err)
+	_, err = s.AppendAudit(ctx, store.AuditEntry{Actor: "ops", Action: "proposal.execute_requested", Source: store.SourceAPI})
+	require.NoError(t, err)
+	page, err := s.ListAudit(ctx, store.AuditFilter{})
+	require.NoError(t, err)
+	require.Len(t, page.Entries, 2)
+	server, chain := page.Entries[0], page.Entries[1] // newest recorded first
+	assert.Equal(t, "server", server.AtClock)
+	assert.Equal(t, "chain", chain.AtClock)
+	assert.True(t, chain.At.Equal(chainTime))
+	assert.False(t, server.RecordedAt.Before(chain.RecordedAt), "recorded order, whatever the chain's clock says")
+	assert.True(t, chain.At.After(server.At), "the chain's clock ran ahead")
+}

@@ -116,7 +116,11 @@ export interface Migration {
 
 export interface AuditEntry {
   id: number;
+  // When it happened, by the clock at_clock names (the chain's is moved by time travel on a
+  // test chain); recorded_at is when the row was written, the trail's order.
   at: string;
+  at_clock: 'chain' | 'server';
+  recorded_at: string;
   actor: string;
   action: string;
   proposal?: string;

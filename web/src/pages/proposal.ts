@@ -240,8 +240,9 @@ function auditSection(d: Loaded): HTMLElement {
     h('h2', { id: 'audit-title' }, 'Audit trail'),
     !entries ? h('p', {}, 'Loading…') : entries.length === 0 ? h('p', {}, 'Nothing recorded yet.') :
       h('table', { class: 'cards', id: 'audit' },
-        h('caption', {}, `${more ? 'The newest ' : ''}${entries.length} entries, newest first; repeated actions are grouped`),
-        h('thead', {}, h('tr', {}, ['When', 'Action', 'Actor', 'Source', 'Transaction', 'Details'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('caption', {}, `${more ? 'The newest ' : ''}${entries.length} entries, newest recorded first; repeated actions are grouped. ` +
+          '"Recorded" is when the row was written; "happened" is the chain\'s clock for what the chain did.'),
+        h('thead', {}, h('tr', {}, ['Recorded', 'Happened', 'Action', 'Actor', 'Source', 'Transaction', 'Details'].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody', {}, runs(entries).map((run) => run.length === 1 ? auditRow(run[0]) : runRow(run)))),
     more && d.auditLimit < maxAuditLimit
       ? h('button', { type: 'button', 'data-action': 'older-audit', id: 'older-audit' }, 'Show older entries')
@@ -270,7 +271,8 @@ function runs(entries: AuditEntry[]): AuditEntry[][] {
 
 function auditRow(e: AuditEntry): HTMLElement {
   return h('tr', { 'data-action-name': e.action },
-    h('td', { 'data-label': 'When', class: 'nowrap' }, time(e.at)),
+    h('td', { 'data-label': 'Recorded', class: 'nowrap' }, time(e.recorded_at)),
+    h('td', { 'data-label': 'Happened', class: 'nowrap' }, happened(e)),
     h('td', { 'data-label': 'Action' }, h('code', { class: 'nowrap' }, e.action)),
     h('td', { 'data-label': 'Actor', title: e.actor }, actor(e.actor)),
     h('td', { 'data-label': 'Source' }, e.source),
@@ -280,10 +282,11 @@ function auditRow(e: AuditEntry): HTMLElement {
 
 function runRow(run: AuditEntry[]): HTMLElement {
   const e = run[0];
-  const newest = run[0].at;
-  const oldest = run[run.length - 1].at;
+  const newest = run[0].recorded_at;
+  const oldest = run[run.length - 1].recorded_at;
   return h('tr', { 'data-action-name': e.action, 'data-run': run.length },
-    h('td', { 'data-label': 'When' }, h('span', {}, time(oldest), newest !== oldest ? [' to ', time(newest)] : null)),
+    h('td', { 'data-label': 'Recorded' }, h('span', {}, time(oldest), newest !== oldest ? [' to ', time(newest)] : null)),
+    h('td', { 'data-label': 'Happened' }, happened(run[run.length - 1])),
     h('td', { 'data-label': 'Action' }, h('span', {}, h('code', { class: 'nowrap' }, e.action), ` × ${run.length}`)),
     h('td', { 'data-label': 'Actor', title: e.actor }, actor(e.actor)),
     h('td', { 'data-label': 'Source' }, e.source),
@@ -292,6 +295,11 @@ function runRow(run: AuditEntry[]): HTMLElement {
       h('details', { id: `audit-run-${e.id}` },
         h('summary', {}, `${run.length} rows`),
         h('ul', { class: 'run' }, run.map((x) => h('li', {}, time(x.at), ' ', txLink(x.signature), ' ', summaryLine(x)))))));
+}
+
+// happened is when the action happened, saying whose clock that is.
+function happened(e: AuditEntry): string {
+  return e.at_clock === 'chain' ? `${time(e.at)} (chain clock)` : time(e.at);
 }
 
 // An actor is a member's address, or a name (worker, indexer, a token's name).
