@@ -158,6 +158,13 @@ func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (Ch
 		firstErr = err
 	}
 	if firstErr != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(firstErr, &appErr) && appErr.Type() == ErrTypePaused {
+			// The workflow reads what this attempt sent from the error's details: a failed
+			// activity's result is dropped.
+			return ChunkResult{}, temporal.NewNonRetryableApplicationError(appErr.Message(), ErrTypePaused, firstErr,
+				ChunkResult{Transactions: txs})
+		}
 		return ChunkResult{Transactions: txs}, firstErr
 	}
 	if err := ctx.Err(); err != nil {
@@ -170,6 +177,22 @@ func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (Ch
 	}
 	res.Migrated, res.Failed = counts[store.AccountMigrated]+counts[store.AccountSkipped], counts[store.AccountFailed]
 	return res, nil
+}
+
+// JobCounts are a job's accounts migrated (or skipped) and failed, as account_migrations has
+// them: what the migration shows while it is held (paused), when its chunks' own counts stop
+// short of the work done.
+type JobCounts struct {
+	Migrated, Failed int
+}
+
+// CountJob reads the job's counts from the store.
+func (a *Activities) CountJob(ctx context.Context, jobID string) (JobCounts, error) {
+	p, err := a.Store.JobProgress(ctx, jobID)
+	if err != nil {
+		return JobCounts{}, fmt.Errorf("count job %s: %w", jobID, err)
+	}
+	return JobCounts{Migrated: p.Migrated + p.Skipped, Failed: p.Failed}, nil
 }
 
 // recordEvery is how often a chunk records what landed when fewer than flushAt transactions

@@ -28,6 +28,10 @@ const (
 	roundsPerRun = 100
 )
 
+// changeHeldMigrationCounts names the change that reads the job's counts from the store while
+// a migration is held (histories recorded before it schedule no such activity).
+const changeHeldMigrationCounts = "held-migration-counts"
+
 // MigrationInput starts (or, after continue-as-new, resumes) a MigrationWorkflow.
 type MigrationInput struct {
 	JobID         string
@@ -51,6 +55,8 @@ type MigrationInput struct {
 	ComputeUnits uint64
 	StartedAt    time.Time
 	Runs         int
+	// PausedFor is the time spent held (paused, or not served), left out of the rate.
+	PausedFor time.Duration
 }
 
 // MigrationState is the progress the query returns.
@@ -68,6 +74,8 @@ type MigrationState struct {
 	StartedAt    time.Time
 	Runs         int
 	LastError    string
+	// PausedFor is the time spent held (paused, or not served), left out of RatePerSec.
+	PausedFor time.Duration
 }
 
 var (
@@ -104,15 +112,20 @@ func MigrationWorkflow(ctx workflow.Context, in MigrationInput) (MigrationState,
 	st := MigrationState{
 		JobID: in.JobID, Status: "running", Total: in.Total, Migrated: in.Migrated,
 		Failed: in.Failed, Transactions: in.Transactions, ComputeUnits: in.ComputeUnits,
-		Cursor: in.Cursor, StartedAt: in.StartedAt, Runs: in.Runs + 1,
+		Cursor: in.Cursor, StartedAt: in.StartedAt, Runs: in.Runs + 1, PausedFor: in.PausedFor,
 	}
+	// counted are the accounts up to the cursor, summed from the chunks the cursor moved past:
+	// a chunk that ran beyond a held one is counted again when its range runs again, so its
+	// counts are not added. While held, st shows the store's counts (the work really done).
+	counted := struct{ migrated, failed int }{st.Migrated, st.Failed}
 	progress := func() MigrationState {
 		st.Remaining = max(st.Total-st.Migrated-st.Failed, 0)
-		if secs := workflow.Now(ctx).Sub(st.StartedAt).Seconds(); secs > 0 {
+		if secs := (workflow.Now(ctx).Sub(st.StartedAt) - st.PausedFor).Seconds(); secs > 0 {
 			st.RatePerSec = float64(st.Migrated) / secs
 		}
 		return st
 	}
+	resumed := workflow.GetSignalChannel(ctx, SignalResumed)
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (MigrationState, error) {
 		return progress(), nil
 	}); err != nil {
@@ -145,8 +158,9 @@ func MigrationWorkflow(ctx workflow.Context, in MigrationInput) (MigrationState,
 		for round := 0; ; round++ {
 			if round >= roundsPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
 				next := in
-				next.Cursor, next.Total, next.Migrated, next.Failed = st.Cursor, st.Total, st.Migrated, st.Failed
+				next.Cursor, next.Total, next.Migrated, next.Failed = st.Cursor, st.Total, counted.migrated, counted.failed
 				next.Transactions, next.ComputeUnits, next.Runs = st.Transactions, st.ComputeUnits, st.Runs
+				next.PausedFor = st.PausedFor
 				return workflow.NewContinueAsNewError(ctx, MigrationWorkflow, next)
 			}
 			var bounds []string
@@ -179,6 +193,12 @@ func MigrationWorkflow(ctx workflow.Context, in MigrationInput) (MigrationState,
 				case err == nil:
 				case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypePaused:
 					paused = true
+					// What the held attempt sent before the pause (its result is dropped).
+					var sent activities.ChunkResult
+					if appErr.HasDetails() && appErr.Details(&sent) == nil {
+						st.Transactions += sent.Transactions
+						st.ComputeUnits += sent.ComputeUnits
+					}
 				case errors.As(err, &appErr) && appErr.Type() == activities.ErrTypeNotServed:
 					// Held like a pause: the operator may serve the multisig again.
 					paused = true
@@ -188,25 +208,40 @@ func MigrationWorkflow(ctx workflow.Context, in MigrationInput) (MigrationState,
 						firstErr = fmt.Errorf("chunk up to %s: %w", bounds[i], err)
 					}
 				}
-				st.Migrated += res.Migrated
-				st.Failed += res.Failed
 				st.Transactions += res.Transactions
 				st.ComputeUnits += res.ComputeUnits
-				// The cursor only moves past chunks that finished, so a stop resumes correctly.
+				// The cursor only moves past chunks that finished, so a stop resumes correctly;
+				// the accounts up to it are counted once.
 				if err == nil && firstErr == nil && !paused {
 					st.Cursor = bounds[i]
+					counted.migrated += res.Migrated
+					counted.failed += res.Failed
 				}
 			}
+			st.Migrated, st.Failed = max(st.Migrated, counted.migrated), max(st.Failed, counted.failed)
 			details()
 			if firstErr != nil {
 				return firstErr
 			}
 			if paused {
 				st.Status = "paused"
+				if workflow.GetVersion(ctx, changeHeldMigrationCounts, workflow.DefaultVersion, 1) == 1 {
+					// Show the work really done while held, not only what the cursor passed.
+					var jc activities.JobCounts
+					if err := workflow.ExecuteActivity(readCtx, a.CountJob, in.JobID).Get(ctx, &jc); err != nil {
+						return fmt.Errorf("count held job: %w", err)
+					}
+					st.Migrated, st.Failed = max(st.Migrated, jc.Migrated), max(st.Failed, jc.Failed)
+				}
 				details()
-				if err := workflow.Sleep(ctx, pausePoll); err != nil {
+				// A resume signal (the API sends one) ends the wait at once.
+				heldSince := workflow.Now(ctx)
+				if _, err := workflow.AwaitWithTimeout(ctx, pausePoll, func() bool {
+					return resumed.ReceiveAsync(nil)
+				}); err != nil {
 					return err
 				}
+				st.PausedFor += workflow.Now(ctx).Sub(heldSince)
 				st.Status = "running"
 			}
 		}

@@ -333,10 +333,12 @@ type migrationModel struct {
 	failOnce  map[string]bool // chunk end -> fail the first attempt after doing half the work
 	finished  []activities.FinishJobInput
 	chunkRuns int
+	pauseOnce map[string]bool // chunk end -> the multisig pauses halfway through its first attempt
+	sent      int             // transactions sent by every attempt
 }
 
 func newMigrationModel(n int) *migrationModel {
-	m := &migrationModel{migrated: map[string]int{}, failing: map[string]bool{}, failOnce: map[string]bool{}}
+	m := &migrationModel{migrated: map[string]int{}, failing: map[string]bool{}, failOnce: map[string]bool{}, pauseOnce: map[string]bool{}}
 	for i := 0; i < n; i++ {
 		m.accounts = append(m.accounts, fmt.Sprintf("acc%06d", i))
 	}
@@ -382,10 +384,20 @@ func (s *WorkflowSuite) registerMigration(m *migrationModel) {
 				}
 			}
 			fail := m.failOnce[in.UpTo]
+			pause := m.pauseOnce[in.UpTo]
 			for i, acc := range todo {
 				if fail && i == len(todo)/2 {
 					delete(m.failOnce, in.UpTo)
 					return activities.ChunkResult{}, errors.New("rpc: timeout mid-chunk")
+				}
+				if pause && i == len(todo)/2 {
+					// The multisig was paused mid-chunk: half the range migrated, in i/perTx
+					// transactions, which the error's details carry like the real activity's.
+					delete(m.pauseOnce, in.UpTo)
+					sent := (i + in.AccountsPerTx - 1) / in.AccountsPerTx
+					m.sent += sent
+					return activities.ChunkResult{}, temporal.NewNonRetryableApplicationError("system is paused",
+						activities.ErrTypePaused, nil, activities.ChunkResult{Transactions: sent})
 				}
 				if acc[len(acc)-2:] == "13" && !m.failing[acc] && m.migrated[acc] == 0 {
 					// An account the program can never migrate: recorded as failed, not retried.
@@ -397,6 +409,7 @@ func (s *WorkflowSuite) registerMigration(m *migrationModel) {
 				res.Migrated++
 			}
 			res.Transactions = (len(todo) + in.AccountsPerTx - 1) / in.AccountsPerTx
+			m.sent += res.Transactions
 			// Like the real activity, report the range's final counts (an earlier failed
 			// attempt's work included), so the workflow's totals are exact.
 			res.Migrated, res.Failed = 0, 0
@@ -417,6 +430,20 @@ func (s *WorkflowSuite) registerMigration(m *migrationModel) {
 			defer m.mu.Unlock()
 			m.finished = append(m.finished, in)
 			return nil
+		})
+	s.env.OnActivity(a.CountJob, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, job string) (activities.JobCounts, error) {
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			var c activities.JobCounts
+			for _, acc := range m.accounts {
+				if m.migrated[acc] > 0 {
+					c.Migrated++
+				} else if m.failing[acc] {
+					c.Failed++
+				}
+			}
+			return c, nil
 		})
 }
 
@@ -629,4 +656,57 @@ func (s *WorkflowSuite) TestAProposalWithoutAKnownExpiryDoesNotPanicTheWorkflow(
 	s.Require().NoError(s.env.GetWorkflowError())
 	s.Equal(StepDone, s.state().Step)
 	s.Equal(1, s.chain.executed)
+}
+
+// A pause in the middle of a chunk while the chunks after it complete: while held, progress
+// shows the work really done (it showed less), the final totals count every account once (the
+// chunks beyond the held one were counted twice), every attempt's transactions are counted,
+// the rate leaves the pause out, and a resume signal ends the wait at once instead of after
+// five minutes.
+func (s *WorkflowSuite) TestAPauseMidMigrationKeepsProgressExactAndResumesOnSignal() {
+	const accounts = 10_000
+	m := newMigrationModel(accounts)
+	// The first round's first chunk (1024 accounts) pauses halfway; its three siblings finish.
+	m.pauseOnce[m.accounts[DefaultChunkSize-1]] = true
+	s.registerMigration(m)
+	results := map[string]error{}
+	s.approve(time.Hour, "m1", results)
+	s.approve(2*time.Hour, "m2", results)
+	s.approve(3*time.Hour, "m3", results)
+	var held, afterSignal MigrationState
+	query := func(into *MigrationState) func() {
+		return func() {
+			v, err := s.env.QueryWorkflowByID(MigrationWorkflowID("P1"), QueryProgress)
+			s.Require().NoError(err)
+			s.Require().NoError(v.Get(into))
+		}
+	}
+	// The upgrade executes at 51 h (3 h of approvals + 48 h); the first round runs at once.
+	s.env.RegisterDelayedCallback(query(&held), 51*time.Hour+time.Minute)
+	s.env.RegisterDelayedCallback(func() {
+		s.Require().NoError(s.env.SignalWorkflowByID(MigrationWorkflowID("P1"), SignalResumed, nil))
+	}, 51*time.Hour+2*time.Minute)
+	s.env.RegisterDelayedCallback(query(&afterSignal), 51*time.Hour+3*time.Minute)
+	s.registerChain()
+	s.env.ExecuteWorkflow(UpgradeProposalWorkflow, s.input(true))
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+
+	s.Equal("paused", held.Status)
+	s.Equal(DefaultChunkSize/2+3*DefaultChunkSize, held.Migrated+held.Failed, "held, it shows every account done so far")
+	s.NotEqual("paused", afterSignal.Status, "the resume signal ended the wait (it slept five minutes)")
+
+	s.Require().Len(m.finished, 1)
+	s.Equal("failed", m.finished[0].Status, "the model's 1 % of accounts the program refuses")
+	var st MigrationState
+	v, err := s.env.QueryWorkflowByID(MigrationWorkflowID("P1"), QueryProgress)
+	s.Require().NoError(err)
+	s.Require().NoError(v.Get(&st))
+	s.Equal(accounts, st.Migrated+st.Failed, "every account counted once")
+	s.Equal(accounts/100, st.Failed)
+	s.Equal(m.sent, st.Transactions, "every attempt's transactions")
+	s.GreaterOrEqual(st.PausedFor, time.Minute)
+	for acc, n := range m.migrated {
+		s.Equal(1, n, acc)
+	}
 }

@@ -141,9 +141,12 @@ func firstMember(ms *governor.Multisig, signers []solana.PublicKey) solana.Publi
 	return signers[0]
 }
 
-// signalResumed tells every running proposal workflow of the multisig that it resumed.
+// signalResumed tells every running proposal and migration workflow of the multisig that it
+// resumed.
 func (s *Server) signalResumed(ctx context.Context, multisig solana.PublicKey) ([]string, error) {
-	query := fmt.Sprintf("WorkflowType = 'UpgradeProposalWorkflow' AND ExecutionStatus = 'Running' AND %s = '%s'",
+	// Proposal workflows wait out a pause, and so do migrations (which carry the multisig's
+	// search attribute since they are started with it): both stop waiting on the signal.
+	query := fmt.Sprintf("(WorkflowType = 'UpgradeProposalWorkflow' OR WorkflowType = 'MigrationWorkflow') AND ExecutionStatus = 'Running' AND %s = '%s'",
 		workflows.SAMultisig.GetName(), multisig)
 	signalled := []string{}
 	var token []byte

@@ -174,6 +174,8 @@ type MigrationStateView struct {
 	StartedAt    time.Time `json:"started_at"`
 	Runs         int       `json:"runs"`
 	LastError    string    `json:"last_error,omitempty"`
+	// PausedSeconds is the time spent held (paused, or not served), left out of the rate.
+	PausedSeconds float64 `json:"paused_seconds"`
 }
 
 func migrationStateView(st workflows.MigrationState) *MigrationStateView {
@@ -181,7 +183,7 @@ func migrationStateView(st workflows.MigrationState) *MigrationStateView {
 		Status: st.Status, Total: st.Total, Migrated: st.Migrated, Failed: st.Failed,
 		Remaining: st.Remaining, Transactions: st.Transactions, ComputeUnits: st.ComputeUnits,
 		Cursor: st.Cursor, RatePerSec: st.RatePerSec, StartedAt: st.StartedAt.UTC(), Runs: st.Runs,
-		LastError: st.LastError,
+		LastError: st.LastError, PausedSeconds: st.PausedFor.Seconds(),
 	}
 }
 

@@ -91,7 +91,8 @@ export interface MigrationState {
   remaining: number;
   transactions: number;
   compute_units: number;
-  rate_per_sec: number;
+  rate_per_sec: number; // time held (paused) left out
+  paused_seconds: number;
   last_error?: string;
 }
 

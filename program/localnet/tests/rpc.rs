@@ -236,6 +236,7 @@ fn serves_the_native_governor_over_json_rpc() {
                 timelock_seconds: 48 * 3600,
                 proposal_lifetime_seconds: 7 * 24 * 3600,
                 guardian: payer.pubkey(),
+                grace_seconds: 14 * 24 * 3600,
             },
         }
         .data(),

@@ -34,6 +34,8 @@ const SYSTEM: Pubkey = anchor_lang::solana_program::system_program::ID;
 pub const HOUR: i64 = 3600;
 pub const TIMELOCK: i64 = 48 * HOUR;
 pub const LIFETIME: i64 = 7 * 24 * HOUR;
+/// Default grace period after the eta (Compound's timelock uses 14 days).
+pub const GRACE: i64 = 14 * 24 * HOUR;
 /// Start of the test chain's clock (any realistic unix time).
 pub const GENESIS_TIME: i64 = 1_780_000_000;
 
@@ -205,6 +207,29 @@ pub fn initialize_multisig_with_lifetime_ix(
     proposal_lifetime_seconds: i64,
     guardian: &Pubkey,
 ) -> Instruction {
+    initialize_multisig_with_grace_ix(
+        payer,
+        create_key,
+        members,
+        threshold,
+        timelock_seconds,
+        proposal_lifetime_seconds,
+        guardian,
+        GRACE,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn initialize_multisig_with_grace_ix(
+    payer: &Pubkey,
+    create_key: &Pubkey,
+    members: Vec<Pubkey>,
+    threshold: u8,
+    timelock_seconds: i64,
+    proposal_lifetime_seconds: i64,
+    guardian: &Pubkey,
+    grace_seconds: i64,
+) -> Instruction {
     let multisig = multisig_pda(create_key);
     ix(
         acc::InitializeMultisig {
@@ -223,6 +248,7 @@ pub fn initialize_multisig_with_lifetime_ix(
                 timelock_seconds,
                 proposal_lifetime_seconds,
                 guardian: *guardian,
+                grace_seconds,
             },
         },
     )
@@ -442,19 +468,26 @@ impl Default for Fixture {
 
 impl Fixture {
     pub fn new() -> Self {
+        Self::with_grace(GRACE)
+    }
+
+    /// The same fixture with the multisig's grace period after the eta set to `grace_seconds`.
+    pub fn with_grace(grace_seconds: i64) -> Self {
         let mut chain = Chain::new();
         let members: Vec<Keypair> = (0..5).map(|_| chain.funded()).collect();
         let guardian = chain.funded();
         let stranger = chain.funded();
         let create_key = Keypair::new();
         let payer = chain.payer.pubkey();
-        let ix = initialize_multisig_ix(
+        let ix = initialize_multisig_with_grace_ix(
             &payer,
             &create_key.pubkey(),
             members.iter().map(|m| m.pubkey()).collect(),
             3,
             TIMELOCK,
+            LIFETIME,
             &guardian.pubkey(),
+            grace_seconds,
         );
         assert_ok(chain.send(&[ix], &[&create_key]));
         let multisig = multisig_pda(&create_key.pubkey());

@@ -18,10 +18,20 @@ fn init_with_lifetime(
     timelock: i64,
     lifetime: i64,
 ) -> ((Chain, Pubkey), TxResult) {
+    init_with_grace(members, threshold, timelock, lifetime, GRACE)
+}
+
+fn init_with_grace(
+    members: Vec<Pubkey>,
+    threshold: u8,
+    timelock: i64,
+    lifetime: i64,
+    grace: i64,
+) -> ((Chain, Pubkey), TxResult) {
     let mut chain = Chain::new();
     let create_key = Keypair::new();
     let guardian = Pubkey::new_unique();
-    let ix = initialize_multisig_with_lifetime_ix(
+    let ix = initialize_multisig_with_grace_ix(
         &chain.payer.pubkey(),
         &create_key.pubkey(),
         members,
@@ -29,6 +39,7 @@ fn init_with_lifetime(
         timelock,
         lifetime,
         &guardian,
+        grace,
     );
     let res = chain.send(&[ix], &[&create_key]);
     ((chain, multisig_pda(&create_key.pubkey())), res)
@@ -48,6 +59,7 @@ fn multisig_is_created_with_its_settings() {
     assert_eq!(m.guardian, f.guardian.pubkey());
     assert!(!m.paused);
     assert_eq!(m.proposal_index, 0);
+    assert_eq!(m.grace_seconds, GRACE);
 }
 
 #[test]
@@ -124,6 +136,31 @@ fn proposal_lifetime_longer_than_maximum_is_rejected() {
     assert_ok(res);
     let m: upgrade_governor::state::Multisig = chain.anchor(&multisig);
     assert_eq!(m.proposal_lifetime_seconds, MAX_PROPOSAL_LIFETIME_SECONDS);
+}
+
+#[test]
+fn grace_period_outside_bounds_is_rejected() {
+    use upgrade_governor::state::{MAX_GRACE_SECONDS, MIN_GRACE_SECONDS};
+    assert_eq!(MIN_GRACE_SECONDS, HOUR);
+    assert_eq!(MAX_GRACE_SECONDS, 365 * 24 * HOUR);
+    for grace in [
+        MIN_GRACE_SECONDS - 1,
+        MAX_GRACE_SECONDS + 1,
+        0,
+        -1,
+        i64::MIN,
+        // Would make every approval overflow `eta + grace`.
+        i64::MAX,
+    ] {
+        let (_, res) = init_with_grace(keys(3), 2, TIMELOCK, LIFETIME, grace);
+        assert_rule(res, E::InvalidGracePeriod);
+    }
+    for grace in [MIN_GRACE_SECONDS, MAX_GRACE_SECONDS] {
+        let ((chain, multisig), res) = init_with_grace(keys(3), 2, TIMELOCK, LIFETIME, grace);
+        assert_ok(res);
+        let m: upgrade_governor::state::Multisig = chain.anchor(&multisig);
+        assert_eq!(m.grace_seconds, grace);
+    }
 }
 
 #[test]
@@ -223,6 +260,96 @@ fn reaching_threshold_starts_the_timelock() {
     assert_eq!(s.status, ProposalStatus::Approved);
     assert_eq!(s.eta, s.approved_at + TIMELOCK);
     assert_eq!(s.approved_at, f.chain.now());
+}
+
+#[test]
+fn reaching_threshold_sets_the_execution_deadline_from_the_multisig_grace() {
+    let grace = 3 * 24 * HOUR;
+    let mut f = Fixture::with_grace(grace);
+    assert_eq!(f.multisig_state().grace_seconds, grace);
+    let p = f.propose();
+    assert_eq!(f.proposal_state(&p).execute_by, 0);
+    f.approve_by(&p, &[0, 1]);
+    assert_eq!(
+        f.proposal_state(&p).execute_by,
+        0,
+        "no deadline before approval"
+    );
+    f.chain.advance(HOUR);
+    assert_ok(f.approve(&p, 2));
+    let s = f.proposal_state(&p);
+    assert_eq!(s.status, ProposalStatus::Approved);
+    assert_eq!(s.eta, f.chain.now() + TIMELOCK);
+    assert_eq!(s.execute_by, s.eta + grace);
+}
+
+#[test]
+fn approved_proposal_expires_after_its_grace_period() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    f.approve_by(&p, &[0, 1, 2]);
+    let s = f.proposal_state(&p);
+    assert_eq!(s.execute_by, s.eta + GRACE);
+    f.extend_for(COUNTER_V2.len());
+    // One second past the last moment it could execute.
+    let wait = s.execute_by + 1 - f.chain.now();
+    f.chain.advance(wait);
+    assert_rule(f.execute_as_is(&p), E::ApprovalExpired);
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Approved);
+    assert_eq!(
+        f.chain.account(&program_data_pda(&f.program)).unwrap().data[45..45 + COUNTER_V1.len()],
+        *COUNTER_V1
+    );
+
+    // A fresh proposal for the same buffer executes exactly at its deadline.
+    let q = f.propose();
+    f.approve_by(&q, &[0, 1, 2]);
+    let s = f.proposal_state(&q);
+    let wait = s.execute_by - f.chain.now();
+    f.chain.advance(wait);
+    assert_eq!(f.chain.now(), s.execute_by);
+    assert_ok(f.execute_as_is(&q));
+    assert_eq!(f.proposal_state(&q).status, ProposalStatus::Executed);
+    let after = f.chain.account(&program_data_pda(&f.program)).unwrap();
+    assert_eq!(after.data[45..45 + COUNTER_V2.len()], *COUNTER_V2);
+    // The expired one stays dead.
+    f.chain.advance(1);
+    assert_rule(f.execute_as_is(&p), E::ApprovalExpired);
+}
+
+#[test]
+fn ancient_approval_is_not_revived_by_an_upgrade_that_restores_the_old_code() {
+    let mut f = Fixture::new();
+    f.extend_for(COUNTER_V2.len());
+    // An approved v1 -> v2 upgrade that nobody executes.
+    let ancient = f.propose();
+    f.approve_by(&ancient, &[0, 1, 2]);
+    // Meanwhile the program goes to v2 through another proposal, then back to v1 exactly.
+    let to_v2 = Pubkey::new_unique();
+    native_svm::write_buffer(&mut f.chain.svm, to_v2, COUNTER_V2, Some(f.authority));
+    let (p, res) = f.propose_with(to_v2, elf_hash(COUNTER_V2), None);
+    assert_ok(res);
+    f.approve_by(&p, &[0, 1, 2]);
+    f.chain.advance(TIMELOCK);
+    assert_ok(f.execute_as_is(&p));
+    f.chain.advance(1);
+    assert_rule(f.execute_as_is(&ancient), E::ProgramChangedSinceProposal);
+    let to_v1 = Pubkey::new_unique();
+    native_svm::write_buffer(&mut f.chain.svm, to_v1, COUNTER_V1, Some(f.authority));
+    let (p, res) = f.propose_with(to_v1, elf_hash(COUNTER_V1), None);
+    assert_ok(res);
+    f.approve_by(&p, &[0, 1, 2]);
+    f.chain.advance(TIMELOCK);
+    assert_ok(f.execute_as_is(&p));
+    // The deployed code is v1 again, the code the ancient proposal was made against; once
+    // its grace period has passed, its approval no longer executes.
+    let s = f.proposal_state(&ancient);
+    let wait = s.execute_by + 1 - f.chain.now();
+    f.chain.advance(wait.max(1));
+    assert_rule(f.execute_as_is(&ancient), E::ApprovalExpired);
+    let pd = f.chain.account(&program_data_pda(&f.program)).unwrap();
+    assert_eq!(pd.data[45..45 + COUNTER_V1.len()], *COUNTER_V1);
+    assert!(pd.data[45 + COUNTER_V1.len()..].iter().all(|b| *b == 0));
 }
 
 #[test]

@@ -214,7 +214,8 @@ function migrationSection(status: string, version: number, m: Migration | undefi
   const total = job?.total ?? live?.total ?? 0;
   const migrated = job?.migrated ?? live?.migrated ?? 0;
   const failed = job?.failed ?? live?.failed ?? 0;
-  const state = job?.status ?? live?.status ?? m?.workflow_status ?? '';
+  // The job table says running while the workflow waits out a pause: the workflow knows it is held.
+  const state = live?.status === 'paused' ? 'paused, waiting for the members to resume' : job?.status ?? live?.status ?? m?.workflow_status ?? '';
   let text: string;
   if (status !== 'executed' && !m) text = `Declared: accounts move to layout version ${version} after execution.`;
   else if (!m || total === 0) text = 'Listing the accounts to migrate…';

@@ -83,4 +83,10 @@ pub enum GovernorError {
     TimelockTooLong,
     #[msg("Proposal lifetime is longer than the maximum")]
     ProposalLifetimeTooLong,
+    #[msg("Grace period must be between one hour and 365 days")]
+    InvalidGracePeriod,
+    #[msg(
+        "The approval expired: the proposal was not executed within its grace period after the eta"
+    )]
+    ApprovalExpired,
 }

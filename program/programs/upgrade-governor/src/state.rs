@@ -17,6 +17,11 @@ pub const MIN_TIMELOCK_SECONDS: i64 = 3600;
 /// value near i64::MAX would make every approval fail for good) and catch typos in units.
 pub const MAX_TIMELOCK_SECONDS: i64 = 90 * 24 * 3600;
 pub const MAX_PROPOSAL_LIFETIME_SECONDS: i64 = 365 * 24 * 3600;
+/// How long after its eta an approved proposal stays executable (Compound's timelock uses 14
+/// days). Without it an approval never goes stale: a later upgrade that restores exactly the
+/// old bytes would make an ancient approval executable again.
+pub const MIN_GRACE_SECONDS: i64 = 3600;
+pub const MAX_GRACE_SECONDS: i64 = 365 * 24 * 3600;
 pub const MAX_DESCRIPTION_LEN: usize = 256;
 pub const MAX_MIGRATION_DATA_LEN: usize = 64;
 /// Accounts one `migrate_account` instruction may carry.
@@ -40,6 +45,8 @@ pub struct Multisig {
     pub proposal_index: u64,
     pub bump: u8,
     pub authority_bump: u8,
+    /// How long after its eta an approved proposal may still execute; then it expires.
+    pub grace_seconds: i64,
 }
 
 impl Multisig {
@@ -102,6 +109,9 @@ pub struct Proposal {
     pub cancelled_at: i64,
     pub cancelled_by: Pubkey,
     pub bump: u8,
+    /// Last moment (inclusive) an approved proposal may execute: `eta + grace_seconds`, set
+    /// when the threshold is reached; 0 until then.
+    pub execute_by: i64,
 }
 
 impl Proposal {

@@ -48,6 +48,10 @@ pub fn handler(ctx: Context<ApproveUpgrade>) -> Result<()> {
         proposal.eta = now
             .checked_add(multisig.timelock_seconds)
             .ok_or(GovernorError::Overflow)?;
+        proposal.execute_by = proposal
+            .eta
+            .checked_add(multisig.grace_seconds)
+            .ok_or(GovernorError::Overflow)?;
         eta = Some(proposal.eta);
     }
 

@@ -59,6 +59,9 @@ pub fn handler(ctx: Context<ExecuteUpgrade>) -> Result<()> {
         ProposalStatus::Active => return err!(GovernorError::ProposalNotApproved),
     }
     require!(now >= proposal.eta, GovernorError::TimelockNotPassed);
+    // An approval does not last forever: a later upgrade restoring exactly the code this
+    // proposal was made against would otherwise make an ancient approval executable again.
+    require!(now <= proposal.execute_by, GovernorError::ApprovalExpired);
 
     let authority = ctx.accounts.authority.key();
     let buffer = loader::read_buffer(&ctx.accounts.buffer)?;

@@ -11,6 +11,8 @@ pub struct InitializeMultisigArgs {
     pub timelock_seconds: i64,
     pub proposal_lifetime_seconds: i64,
     pub guardian: Pubkey,
+    /// How long after its eta an approved proposal may still execute.
+    pub grace_seconds: i64,
 }
 
 #[event_cpi]
@@ -65,6 +67,10 @@ pub fn handler(ctx: Context<InitializeMultisig>, args: InitializeMultisigArgs) -
         args.proposal_lifetime_seconds <= MAX_PROPOSAL_LIFETIME_SECONDS,
         GovernorError::ProposalLifetimeTooLong
     );
+    require!(
+        (MIN_GRACE_SECONDS..=MAX_GRACE_SECONDS).contains(&args.grace_seconds),
+        GovernorError::InvalidGracePeriod
+    );
 
     let multisig = &mut ctx.accounts.multisig;
     multisig.create_key = ctx.accounts.create_key.key();
@@ -77,6 +83,7 @@ pub fn handler(ctx: Context<InitializeMultisig>, args: InitializeMultisigArgs) -
     multisig.proposal_index = 0;
     multisig.bump = ctx.bumps.multisig;
     multisig.authority_bump = ctx.bumps.authority;
+    multisig.grace_seconds = args.grace_seconds;
 
     emit_cpi!(MultisigInitialized {
         multisig: multisig.key(),
