@@ -54,6 +54,7 @@ func TestAPI(t *testing.T) {
 		"BadProposalDoesNotBlock":      testBadProposalDoesNotBlockTheMultisig,
 		"ExecuteRefusesWhatIsOver":     testExecuteRefusesAProposalThatIsOver,
 		"DetailDerivesExpiry":          testDetailDerivesExpiryAndAllowedActions,
+		"ClockIsTheChains":             testClockIsTheChains,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/stretchr/testify/assert"
@@ -159,4 +160,16 @@ func testReadyzReportsWorkerBalances(t *testing.T, e *env) {
 	assert.Contains(t, metrics, `upgrade_governor_worker_key_balance_lamports{address="`+payer.String()+`",role="fee_payer"} 1000`)
 	assert.Contains(t, metrics, `upgrade_governor_worker_key_balance_lamports{address="`+guardian.String()+`",role="guardian"} 1`)
 	assert.Contains(t, metrics, "upgrade_governor_fee_payer_min_lamports 1e+08")
+}
+
+func testClockIsTheChains(t *testing.T, e *env) {
+	e.chain.mu.Lock()
+	e.chain.now = func() time.Time { return time.Unix(2_000_000_000, 0) } // a time travel
+	e.chain.mu.Unlock()
+	var c api.ClockResponse
+	r := e.do("GET", "/clock", nil)
+	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	r.decode(t, &c)
+	assert.Equal(t, int64(2_000_000_000), c.ChainTime.Unix())
+	assert.WithinDuration(t, time.Now(), c.ServerTime, time.Minute)
 }

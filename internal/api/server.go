@@ -142,6 +142,7 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	read.GET("/audit", s.listAudit)
 	read.GET("/multisig/:address", s.getMultisig)
 	read.GET("/multisigs", s.listServed)
+	read.GET("/clock", s.clock)
 
 	write := e.Group("", timeout(s.limits.WriteTimeout), requireJSON(), s.cache.forgetOnWrite())
 	write.POST("/proposals", s.createProposal)

@@ -261,6 +261,9 @@ async function run(browser) {
   step('time travel past the eta on the local chain, then ask to execute');
   const eta = Date.parse(await page.getAttribute('#eta-countdown', 'datetime'));
   await rpc('surfnet_timeTravel', [{ absoluteTimestamp: eta + 1000 }]);
+  // The countdown follows the chain's clock (GET /clock), not the browser's: it said
+  // "in 59 min" after the chain had passed the eta.
+  await waitText(page, '#eta-countdown', /^passed /, 20_000);
   await page.click('#execute');
   await sign(page, { Action: 'Ask to execute the upgrade', Proposal: executedAddr });
   await waitText(page, '#action-result', /Asked/, 60_000);
@@ -304,6 +307,8 @@ async function run(browser) {
   const row = `tr[data-proposal="${executedAddr}"]`;
   await waitText(page, row, /Executed/);
   await waitText(page, `${row} td.approvals`, /^3 \/ 3$/);
+  // One deployment serves several multisigs: each row names its multisig by the operator's label.
+  await waitText(page, `${row} td[data-label="Multisig"]`, /web-e2e/);
   await waitText(page, row, new RegExp(`${ACCOUNTS} / ${ACCOUNTS} \\(100 %\\)`));
   await shot(page, '10-proposals-list');
 

@@ -238,6 +238,18 @@ export const listProposals = (q: { status?: string; multisig?: string; limit?: n
   p.set('limit', String(q.limit ?? 100));
   return request<ProposalList>('GET', '/proposals?' + p.toString());
 };
+export interface Clock {
+  chain_time: string;
+  server_time: string;
+}
+export interface ServedMultisig {
+  address: string;
+  label: string;
+  served_at: string;
+  served_by: string;
+}
+export const getClock = () => request<Clock>('GET', '/clock');
+export const listServed = () => request<{ multisigs: ServedMultisig[] }>('GET', '/multisigs');
 export const getProposal = (addr: string) => request<ProposalDetail>('GET', '/proposals/' + enc(addr));
 export const getMigration = (id: string) => request<Migration>('GET', '/migration/' + enc(id));
 export const listAudit = (proposal: string, limit = 100) =>

@@ -20,7 +20,7 @@ function route(): { page: Page; nav: string } {
   if (parts[0] === 'proposals' && parts[1]) return { page: proposalPage(parts[1]), nav: 'list' };
   if (parts[0] === 'new') return { page: newProposalPage(), nav: 'new' };
   if (parts[0] === 'system') return { page: systemPage(parts[1] ?? ''), nav: 'system' };
-  return { page: listPage(params.get('status') ?? ''), nav: 'list' };
+  return { page: listPage(params.get('status') ?? '', params.get('multisig') ?? ''), nav: 'list' };
 }
 
 function navigate(): void {

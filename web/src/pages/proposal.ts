@@ -2,13 +2,13 @@
 // the member's actions (approve, ask to execute, cancel), each signed in the wallet.
 import {
   getMigration, getMultisig, getProposal, listAudit, migrationID, request,
-  type ApproveResponse, type AuditEntry, type Migration, type Multisig, type ProposalDetail,
+  type ApproveResponse, type AuditEntry, type Migration, type Multisig, type Proposal, type ProposalDetail,
 } from '../api';
 import { config } from '../app';
 import { announce, h, morph, replace } from '../dom';
 import { countdown, percent, statusLabel, time } from '../format';
 import { addressLink, txLink, workflowLink } from '../links';
-import { poll, type Page } from '../page';
+import { chainNow, poll, type Page } from '../page';
 import { problemView, successView } from '../problems';
 import { run } from '../sign';
 import { onWalletChange, walletState } from '../wallet';
@@ -125,17 +125,34 @@ function renderHead(address: string, d: Loaded): HTMLElement {
       h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Approvals'),
         h('span', { class: 'stat-value', id: 'approval-count' }, `${p.approval_count} of ${p.threshold || '?'}`),
         h('progress', { max: p.threshold || 1, value: Math.min(p.approval_count, p.threshold || 1), 'aria-label': 'Approvals toward the threshold' })),
-      h('div', { class: 'stat' },
-        h('span', { class: 'stat-label' }, p.status === 'approved' ? 'Executable' : p.status === 'active' || p.status === 'pending' ? 'Timelock' : 'Timelock ended'),
-        !p.eta
-          ? h('span', { class: 'stat-value' }, p.status === 'active' || p.status === 'pending' ? 'starts at the threshold' : 'never started')
-          : p.status === 'approved'
-            ? [h('span', { class: 'stat-value' }, h('time', { id: 'eta-countdown', datetime: p.eta, 'data-eta': p.eta }, countdown(p.eta))),
-              h('span', { class: 'stat-note' }, 'at ', time(p.eta), ' by the chain clock')]
-            : h('span', { class: 'stat-value' }, h('time', { datetime: p.eta }, time(p.eta)))),
+      timelockStat(p),
       h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Workflow step'),
         h('span', { class: 'stat-value', id: 'workflow-step' }, st?.step ?? d.detail?.workflow?.status ?? '—'),
         st?.last_error ? h('span', { class: 'stat-note error-text' }, st.last_error) : null)));
+}
+
+// timelockStat says where the timelock stands; a proposal that ended says how it ended, not a
+// timelock end that never came.
+function timelockStat(p: Proposal): HTMLElement {
+  const stat = (label: string, ...value: (Node | string | null)[]) =>
+    h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, label), ...value);
+  const at = (iso: string | null, note = '') => [h('span', { class: 'stat-value' }, h('time', { datetime: iso ?? '' }, time(iso))),
+    note ? h('span', { class: 'stat-note' }, note) : null];
+  switch (p.status) {
+    case 'approved':
+      return p.eta
+        ? stat('Executable', h('span', { class: 'stat-value' }, h('time', { id: 'eta-countdown', datetime: p.eta, 'data-eta': p.eta }, countdown(p.eta, chainNow()))),
+          h('span', { class: 'stat-note' }, 'at ', time(p.eta), ' by the chain clock'))
+        : stat('Executable', h('span', { class: 'stat-value' }, 'after the timelock'));
+    case 'executed':
+      return stat('Executed', ...at(p.executed_at));
+    case 'cancelled':
+      return stat('Cancelled', ...at(p.closed_at, p.eta ? 'before its timelock ended' : 'before approval'));
+    case 'expired':
+      return stat('Expired', ...at(p.expires_at, 'before it reached the threshold'));
+    default:
+      return stat('Timelock', h('span', { class: 'stat-value' }, 'starts at the threshold'));
+  }
 }
 
 function renderBody(d: Loaded): HTMLElement {
