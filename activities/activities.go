@@ -217,6 +217,9 @@ func (a *Activities) readProposal(ctx context.Context, ref ProposalRef) (ChainPr
 		cp.Eta = time.Unix(p.Eta, 0).UTC()
 	}
 	cp.ExpiresAt = time.Unix(p.ExpiresAt, 0).UTC()
+	if p.ExecuteBy != 0 {
+		cp.ExecuteBy = time.Unix(p.ExecuteBy, 0).UTC()
+	}
 	return cp, p, nil
 }
 
@@ -501,6 +504,17 @@ func (a *Activities) CancelOnChain(ctx context.Context, in CancelInput) (CancelR
 		}
 	}
 	return res, nil
+}
+
+// MarkApprovalExpired records an approved proposal that was not executed by eta + grace; the
+// program refuses to execute it now.
+func (a *Activities) MarkApprovalExpired(ctx context.Context, ref ProposalRef) error {
+	if _, err := a.Store.SetProposalStatus(ctx, ref.Proposal, store.ProposalExpired, store.StatusChange{
+		Reason: "approved, but not executed within its grace period after the eta",
+	}, worker); err != nil {
+		return fmt.Errorf("mark approval of %s expired: %w", ref.Proposal, err)
+	}
+	return nil
 }
 
 // MarkExpired records a proposal whose lifetime ended before it was approved.

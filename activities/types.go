@@ -48,6 +48,7 @@ type ChainProposal struct {
 	Guardian      string
 	Eta           time.Time
 	ExpiresAt     time.Time
+	ExecuteBy     time.Time // zero until approved
 	Paused        bool
 	ChainTime     time.Time
 	HasMigration  bool

@@ -1,6 +1,6 @@
--- The status moves the index accepts are internal/lifecycle's: an approved proposal does not
--- expire on chain, so nothing may record approved -> expired (00001 allowed it). The store's
--- test checks every pair of statuses against lifecycle.CanMove.
+-- The status moves the index accepts are internal/lifecycle's, and the store's test checks every
+-- pair of statuses against lifecycle.CanMove. An unknown status is left to the status CHECK;
+-- an approved proposal expires when it was not executed by eta + grace (execute_by).
 
 -- +goose Up
 
@@ -19,7 +19,7 @@ BEGIN
     IF NEW.status <> OLD.status
        AND NEW.status IN ('active', 'approved', 'executed', 'cancelled', 'expired') AND NOT (
            (OLD.status = 'active' AND NEW.status IN ('approved', 'executed', 'cancelled', 'expired'))
-        OR (OLD.status = 'approved' AND NEW.status IN ('executed', 'cancelled'))) THEN
+        OR (OLD.status = 'approved' AND NEW.status IN ('executed', 'cancelled', 'expired'))) THEN
         RAISE EXCEPTION 'proposal %: status % cannot become %', OLD.address, OLD.status, NEW.status
             USING ERRCODE = 'UG001';
     END IF;

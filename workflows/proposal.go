@@ -66,7 +66,7 @@ func notCollecting(step string) error {
 		StepDone:         "is executed",
 		StepCancelled:    "is cancelled",
 		StepRolledBack:   "was stopped and cancelled",
-		StepExpired:      "expired before it reached the threshold",
+		StepExpired:      "expired (unapproved past its lifetime, or approved and not executed within its grace)",
 	}[step]
 	if why == "" {
 		why = "is at step " + step
@@ -113,12 +113,14 @@ type ApproveResult struct {
 
 // ProposalState is the live status returned by QueryStatus.
 type ProposalState struct {
-	Step                string
-	Status              string
-	Approvals           []string
-	Threshold           int
-	Eta                 *time.Time
-	ExpiresAt           *time.Time
+	Step      string
+	Status    string
+	Approvals []string
+	Threshold int
+	Eta       *time.Time
+	ExpiresAt *time.Time
+	// ExecuteBy is the last moment the approved proposal may execute (eta + grace).
+	ExecuteBy           *time.Time
 	Paused              bool
 	ProposeSignature    string
 	ExecuteSignature    string
@@ -350,6 +352,9 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 		case "executed":
 			return r.afterExecution(ctx)
 		}
+		if r.approvalExpired() {
+			return r.expireApproval(ctx)
+		}
 		if r.state.Paused {
 			r.setStep(ctx, StepPaused)
 			if err := r.sleep(ctx, pausePoll); err != nil {
@@ -410,6 +415,13 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 					return err
 				}
 				r.state.LastError = ""
+				// Held past eta + grace, the approval has expired: the program refuses it.
+				if err := r.refresh(readCtx); err != nil {
+					return err
+				}
+				if r.approvalExpired() {
+					return r.expireApproval(ctx)
+				}
 				r.setStep(ctx, StepExecuting)
 				continue
 			}
@@ -462,6 +474,25 @@ func (r *proposalRun) expire(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOpts),
 		a.MarkExpired, r.ref).Get(ctx, nil); err != nil {
 		return fmt.Errorf("mark expired: %w", err)
+	}
+	r.state.Status = "expired"
+	r.setStep(ctx, StepExpired)
+	return nil
+}
+
+// approvalExpired says the approved proposal was not executed by eta + grace (the program's
+// rule, internal/lifecycle).
+func (r *proposalRun) approvalExpired() bool {
+	return r.state.Status == "approved" && r.state.ExecuteBy != nil &&
+		lifecycle.ApprovalExpired(r.state.ExecuteBy.Unix(), r.chainNow.Unix())
+}
+
+// expireApproval records an approval that expired unexecuted.
+func (r *proposalRun) expireApproval(ctx workflow.Context) error {
+	var a *activities.Activities
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, sendOpts),
+		a.MarkApprovalExpired, r.ref).Get(ctx, nil); err != nil {
+		return fmt.Errorf("mark approval expired: %w", err)
 	}
 	r.state.Status = "expired"
 	r.setStep(ctx, StepExpired)
@@ -543,6 +574,10 @@ func (r *proposalRun) absorb(cp activities.ChainProposal) {
 	if !cp.ExpiresAt.IsZero() {
 		exp := cp.ExpiresAt
 		r.state.ExpiresAt = &exp
+	}
+	if !cp.ExecuteBy.IsZero() {
+		by := cp.ExecuteBy
+		r.state.ExecuteBy = &by
 	}
 	r.chainNow = cp.ChainTime
 }

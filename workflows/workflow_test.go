@@ -38,6 +38,8 @@ type chainModel struct {
 	approvals []string
 	eta       time.Time
 	expiresAt time.Time
+	grace     time.Duration // 0: 14 days
+	executeBy time.Time
 	paused    bool
 	executed  int
 	cancelled int
@@ -48,7 +50,7 @@ type chainModel struct {
 func (c *chainModel) snapshot() activities.ChainProposal {
 	return activities.ChainProposal{
 		Exists: true, Address: "P1", Status: c.status, Approvals: append([]string(nil), c.approvals...),
-		Threshold: threshold, Eta: c.eta, ExpiresAt: c.expiresAt, Paused: c.paused,
+		Threshold: threshold, Eta: c.eta, ExpiresAt: c.expiresAt, ExecuteBy: c.executeBy, Paused: c.paused,
 		ChainTime: c.env.Now(),
 	}
 }
@@ -106,6 +108,11 @@ func (s *WorkflowSuite) registerChain() {
 			if len(c.approvals) >= threshold {
 				c.status = "approved"
 				c.eta = c.env.Now().Add(timelock)
+				grace := c.grace
+				if grace == 0 {
+					grace = 14 * 24 * time.Hour
+				}
+				c.executeBy = c.eta.Add(grace)
 			}
 			return activities.SubmitResult{Signature: "sig-approve-" + in.Member, Proposal: c.snapshot()}, nil
 		})
@@ -125,6 +132,9 @@ func (s *WorkflowSuite) registerChain() {
 					"SystemPaused", activities.ErrTypePaused, nil)
 			case c.status == "executed":
 				return activities.ExecuteResult{Signature: "sig-execute"}, nil
+			case c.status == "approved" && !c.executeBy.IsZero() && c.env.Now().After(c.executeBy):
+				return activities.ExecuteResult{}, temporal.NewNonRetryableApplicationError(
+					"ApprovalExpired", activities.ErrTypeProgram, nil)
 			case c.status != "approved" || c.env.Now().Before(c.eta):
 				return activities.ExecuteResult{}, temporal.NewNonRetryableApplicationError(
 					"TimelockNotPassed", activities.ErrTypeProgram, nil)
@@ -146,6 +156,13 @@ func (s *WorkflowSuite) registerChain() {
 			return activities.CancelResult{Signature: "sig-cancel"}, nil
 		})
 	s.env.OnActivity(a.MarkExpired, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, ref activities.ProposalRef) error {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.expired++
+			return nil
+		})
+	s.env.OnActivity(a.MarkApprovalExpired, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, ref activities.ProposalRef) error {
 			c.mu.Lock()
 			defer c.mu.Unlock()
@@ -709,4 +726,30 @@ func (s *WorkflowSuite) TestAPauseMidMigrationKeepsProgressExactAndResumesOnSign
 	for acc, n := range m.migrated {
 		s.Equal(1, n, acc)
 	}
+}
+
+// An approved proposal held (here: the multisig paused) past eta + grace expires instead of
+// executing: the program would refuse it (ApprovalExpired), and an ancient approval must not
+// become executable again.
+func (s *WorkflowSuite) TestAnApprovalHeldPastItsGraceExpires() {
+	s.chain.grace = time.Hour
+	results := map[string]error{}
+	for i, m := range []string{"m1", "m2", "m3"} {
+		s.approve(time.Duration(i+1)*time.Hour, m, results)
+	}
+	// Paused during the timelock, never resumed.
+	s.env.RegisterDelayedCallback(func() {
+		s.chain.mu.Lock()
+		s.chain.paused = true
+		s.chain.mu.Unlock()
+	}, 10*time.Hour)
+	s.registerChain()
+	s.env.ExecuteWorkflow(UpgradeProposalWorkflow, s.input(false))
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	st := s.state()
+	s.Equal(StepExpired, st.Step)
+	s.Equal("expired", st.Status)
+	s.Equal(0, s.chain.executed)
+	s.Equal(1, s.chain.expired)
 }

@@ -18,7 +18,7 @@
 //
 //	keygen [--outfile FILE] [--force]   a new keypair in the Solana CLI's format (never overwrites)
 //	address                             the address of --keypair
-//	multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h]
+//	multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h] [--grace 336h]
 //	multisig show MULTISIG
 //	hash (--buffer ADDR | --program ADDR | --file ELF)
 //	propose --multisig M --program P --buffer B [--hash HEX] [--description TEXT]

@@ -113,6 +113,7 @@ func TestBadInputIsRefusedBeforeAnythingIsSent(t *testing.T) {
 		{"duplicate member", []string{"multisig", "create", "--members", keyA + "," + keyA, "--threshold", "1", "--guardian", keyA}, 2, "--members: " + keyA + " is listed twice"},
 		{"timelock too short", []string{"multisig", "create", "--members", keyA, "--threshold", "1", "--guardian", keyA, "--timelock", "10m"}, 2, "--timelock: want whole seconds, from 1h0m0s to 2160h0m0s"},
 		{"timelock too long", []string{"multisig", "create", "--members", keyA, "--threshold", "1", "--guardian", keyA, "--timelock", "2161h"}, 2, "--timelock: want whole seconds, from 1h0m0s to 2160h0m0s"},
+		{"grace too short", []string{"multisig", "create", "--members", keyA, "--threshold", "1", "--guardian", keyA, "--grace", "59m"}, 2, "--grace: want whole seconds, from 1h0m0s to 8760h0m0s"},
 		{"lifetime too long", []string{"multisig", "create", "--members", keyA, "--threshold", "1", "--guardian", keyA, "--proposal-lifetime", "8761h"}, 2, "--proposal-lifetime: want whole seconds, from 1s to 8760h0m0s"},
 		{"bad member key", []string{"multisig", "create", "--members", keyA + ",nope", "--threshold", "1", "--guardian", keyA}, 2, `--members: member 2: not a public key`},
 		{"bad threshold value", []string{"multisig", "create", "--threshold", "three"}, 2, `--threshold: invalid value "three"`},

@@ -25,7 +25,7 @@ func runMultisig(ctx context.Context, e *env, args []string) (result, error) {
 	case "show":
 		return runMultisigShow(ctx, e, args[1:])
 	case "-h", "--help", "-help", "help":
-		fmt.Fprintln(e.stdout, "usage: ugov multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h]\n       ugov multisig show MULTISIG")
+		fmt.Fprintln(e.stdout, "usage: ugov multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h] [--grace 336h]\n       ugov multisig show MULTISIG")
 		return nil, nil
 	}
 	return nil, &cliError{Code: "unknown_command", Field: "multisig " + args[0], usage: true,
@@ -48,13 +48,14 @@ func (r MultisigCreated) writeText(w io.Writer) {
 }
 
 func runMultisigCreate(ctx context.Context, e *env, args []string) (result, error) {
-	const usage = "multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h]"
+	const usage = "multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h] [--grace 336h]"
 	fs := e.flagSet("multisig create")
 	membersFlag := fs.String("members", "", "comma-separated member `addresses`")
 	threshold := fs.Int("threshold", 0, "approvals needed to pass a proposal or resume")
 	timelock := fs.Duration("timelock", 48*time.Hour, "wait between approval and execution (at least 1h)")
 	guardian := fs.String("guardian", "", "guardian `address` (may cancel and pause)")
 	lifetime := fs.Duration("proposal-lifetime", 7*24*time.Hour, "how long a proposal may collect approvals")
+	grace := fs.Duration("grace", governor.DefaultGraceSeconds*time.Second, "how long after its eta an approved proposal may still execute, then it expires")
 	if _, err := e.parseCommand(fs, usage, args); err != nil {
 		return nil, err
 	}
@@ -88,6 +89,10 @@ func runMultisigCreate(ctx context.Context, e *env, args []string) (result, erro
 		return nil, usageError("--proposal-lifetime", "want whole seconds, from 1s to %s, got %s",
 			governor.MaxProposalLifetimeSeconds*time.Second, *lifetime)
 	}
+	if *grace < governor.MinGraceSeconds*time.Second || *grace > governor.MaxGraceSeconds*time.Second || *grace%time.Second != 0 {
+		return nil, usageError("--grace", "want whole seconds, from %s to %s, got %s",
+			governor.MinGraceSeconds*time.Second, governor.MaxGraceSeconds*time.Second, *grace)
+	}
 	guardianKey, err := parsePubkey("--guardian", *guardian)
 	if err != nil {
 		return nil, err
@@ -104,6 +109,7 @@ func runMultisigCreate(ctx context.Context, e *env, args []string) (result, erro
 	ix := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), payer.PublicKey(), governor.InitializeMultisigArgs{
 		Members: members, Threshold: uint8(*threshold), TimelockSeconds: int64(*timelock / time.Second),
 		ProposalLifetimeSeconds: int64(*lifetime / time.Second), Guardian: guardianKey,
+		GraceSeconds: int64(*grace / time.Second),
 	})
 	tx, err := member.Sign(ctx, e.chain, []solana.Instruction{ix}, payer, createKey)
 	if err != nil {
@@ -125,6 +131,7 @@ type MultisigView struct {
 	Threshold               int      `json:"threshold"`
 	TimelockSeconds         int64    `json:"timelock_seconds"`
 	ProposalLifetimeSeconds int64    `json:"proposal_lifetime_seconds"`
+	GraceSeconds            int64    `json:"grace_seconds"`
 	Guardian                string   `json:"guardian"`
 	Paused                  bool     `json:"paused"`
 	// ProposalIndex is the last proposal's index; the next proposal is ProposalIndex+1.
@@ -133,9 +140,9 @@ type MultisigView struct {
 
 func (v MultisigView) writeText(w io.Writer) {
 	fmt.Fprintf(w, "multisig    %s\nauthority   %s\nthreshold   %d of %d\n", v.Address, v.Authority, v.Threshold, len(v.Members))
-	fmt.Fprintf(w, "timelock    %s\nlifetime    %s\nguardian    %s\npaused      %t\nproposals   %d\nmembers\n",
+	fmt.Fprintf(w, "timelock    %s\nlifetime    %s\ngrace       %s\nguardian    %s\npaused      %t\nproposals   %d\nmembers\n",
 		time.Duration(v.TimelockSeconds)*time.Second, time.Duration(v.ProposalLifetimeSeconds)*time.Second,
-		v.Guardian, v.Paused, v.ProposalIndex)
+		time.Duration(v.GraceSeconds)*time.Second, v.Guardian, v.Paused, v.ProposalIndex)
 	for _, m := range v.Members {
 		fmt.Fprintf(w, "  %s\n", m)
 	}
@@ -163,7 +170,7 @@ func multisigView(addr solana.PublicKey, ms *governor.Multisig) MultisigView {
 	return MultisigView{
 		Address: addr.String(), Authority: authority.String(), Members: keyStrings(ms.Members),
 		Threshold: int(ms.Threshold), TimelockSeconds: ms.TimelockSeconds, ProposalLifetimeSeconds: ms.ProposalLifetimeSeconds,
-		Guardian: ms.Guardian.String(), Paused: ms.Paused, ProposalIndex: ms.ProposalIndex,
+		GraceSeconds: ms.GraceSeconds, Guardian: ms.Guardian.String(), Paused: ms.Paused, ProposalIndex: ms.ProposalIndex,
 	}
 }
 

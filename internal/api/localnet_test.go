@@ -111,6 +111,7 @@ func newChainEnvWith(t *testing.T, o chainEnvOptions) *chainEnv {
 	initIx := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), ce.payer.PublicKey(), governor.InitializeMultisigArgs{
 		Members:   []solana.PublicKey{ce.members[0].PublicKey(), ce.members[1].PublicKey(), ce.members[2].PublicKey()},
 		Threshold: 2, TimelockSeconds: 48 * 3600, ProposalLifetimeSeconds: 7 * 24 * 3600, Guardian: ce.guardian.PublicKey(),
+		GraceSeconds: governor.DefaultGraceSeconds,
 	})
 	ce.send([]solana.Instruction{initIx}, ce.payer, createKey)
 

@@ -18,8 +18,10 @@ type MultisigView struct {
 	Threshold               int      `json:"threshold"`
 	TimelockSeconds         int64    `json:"timelock_seconds"`
 	ProposalLifetimeSeconds int64    `json:"proposal_lifetime_seconds"`
-	Guardian                string   `json:"guardian"`
-	Paused                  bool     `json:"paused"`
+	// GraceSeconds: an approved proposal may execute until eta + grace, then it expires.
+	GraceSeconds int64  `json:"grace_seconds"`
+	Guardian     string `json:"guardian"`
+	Paused       bool   `json:"paused"`
 	// ProposalIndex is the index of the latest proposal; the next one is ProposalIndex+1.
 	ProposalIndex uint64 `json:"proposal_index"`
 }
@@ -40,7 +42,7 @@ func (s *Server) getMultisig(c *gin.Context) {
 	c.JSON(http.StatusOK, MultisigView{
 		Address: addr.String(), Authority: authority.String(), Members: keys(ms.Members),
 		Threshold: int(ms.Threshold), TimelockSeconds: ms.TimelockSeconds,
-		ProposalLifetimeSeconds: ms.ProposalLifetimeSeconds, Guardian: ms.Guardian.String(),
+		ProposalLifetimeSeconds: ms.ProposalLifetimeSeconds, GraceSeconds: ms.GraceSeconds, Guardian: ms.Guardian.String(),
 		Paused: ms.Paused, ProposalIndex: ms.ProposalIndex,
 	})
 }

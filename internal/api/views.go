@@ -32,11 +32,14 @@ type ProposalView struct {
 	ApprovedAt             *time.Time `json:"approved_at"`
 	Eta                    *time.Time `json:"eta"`
 	ExpiresAt              *time.Time `json:"expires_at"`
-	ExecutedAt             *time.Time `json:"executed_at"`
-	ClosedAt               *time.Time `json:"closed_at"`
-	WorkflowID             string     `json:"workflow_id,omitempty"`
-	ProposeSignature       string     `json:"propose_signature,omitempty"`
-	ExecuteSignature       string     `json:"execute_signature,omitempty"`
+	// ExecuteBy is the last moment an approved proposal may execute (eta + the multisig's
+	// grace); past it the proposal is expired.
+	ExecuteBy        *time.Time `json:"execute_by,omitempty"`
+	ExecutedAt       *time.Time `json:"executed_at"`
+	ClosedAt         *time.Time `json:"closed_at"`
+	WorkflowID       string     `json:"workflow_id,omitempty"`
+	ProposeSignature string     `json:"propose_signature,omitempty"`
+	ExecuteSignature string     `json:"execute_signature,omitempty"`
 	// AllowedActions (GET /proposals/:id only) are what may be done now and by whom, from
 	// internal/lifecycle: pages render them instead of working them out.
 	AllowedActions []lifecycle.Allowed `json:"allowed_actions,omitempty"`
@@ -77,9 +80,9 @@ func proposalFromChain(addr solana.PublicKey, p *governor.Proposal, m *governor.
 		Address: addr.String(), Multisig: p.Multisig.String(), Index: p.Index,
 		TargetProgram: p.TargetProgram.String(), Buffer: p.Buffer.String(),
 		BufferHash: hex.EncodeToString(p.BufferHash[:]), Proposer: p.Proposer.String(),
-		Description: p.Description, Status: string(lifecycle.FromChain(p.Status, p.ExpiresAt, now)), Approvals: keys(p.Approvals),
+		Description: p.Description, Status: string(lifecycle.FromChain(p.Status, p.ExpiresAt, p.ExecuteBy, now)), Approvals: keys(p.Approvals),
 		ApprovalCount: len(p.Approvals), CreatedAt: fmtTime(p.CreatedAt), ApprovedAt: fmtTime(p.ApprovedAt),
-		Eta: fmtTime(p.Eta), ExpiresAt: fmtTime(p.ExpiresAt), ExecutedAt: fmtTime(p.ExecutedAt),
+		Eta: fmtTime(p.Eta), ExpiresAt: fmtTime(p.ExpiresAt), ExecuteBy: fmtTime(p.ExecuteBy), ExecutedAt: fmtTime(p.ExecutedAt),
 		ClosedAt: fmtTime(p.CancelledAt),
 	}
 	if m != nil {

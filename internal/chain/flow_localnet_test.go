@@ -174,6 +174,7 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	const timelock, lifetime = 48 * 3600, 7 * 24 * 3600
 	initIx := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), payer.PublicKey(), governor.InitializeMultisigArgs{
 		Members: pubkeys(members), Threshold: 3, TimelockSeconds: timelock, ProposalLifetimeSeconds: lifetime, Guardian: guardian.PublicKey(),
+		GraceSeconds: governor.DefaultGraceSeconds,
 	})
 	multisig, authority := initIx.Multisig, initIx.Authority
 	sig := send(t, ctx, c, []solana.Instruction{initIx}, payer, createKey)

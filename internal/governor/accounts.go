@@ -22,6 +22,8 @@ type Multisig struct {
 	ProposalIndex uint64
 	Bump          uint8
 	AuthorityBump uint8
+	// GraceSeconds is how long after its eta an approved proposal may still execute.
+	GraceSeconds int64
 }
 
 // IsMember reports whether key is a member.
@@ -88,6 +90,9 @@ type Proposal struct {
 	CancelledAt int64
 	CancelledBy solana.PublicKey
 	Bump        uint8
+	// ExecuteBy is the last moment (inclusive) an approved proposal may execute: eta + the
+	// multisig's grace, set with the eta; 0 before approval.
+	ExecuteBy int64
 }
 
 // Account discriminators and sizes (8 + INIT_SPACE: both are allocated at their maximum).
@@ -97,9 +102,9 @@ var (
 )
 
 const (
-	MultisigAccountSize = 8 + 32 + (4 + MaxMembers*32) + 1 + 8 + 8 + 32 + 1 + 8 + 1 + 1
+	MultisigAccountSize = 8 + 32 + (4 + MaxMembers*32) + 1 + 8 + 8 + 32 + 1 + 8 + 1 + 1 + 8
 	ProposalAccountSize = 8 + 32 + 8 + 32*4 + 32 + 8 + 32 + (4 + MaxDescriptionLen) +
-		(1 + 1 + 4 + MaxMigrationDataLen) + (4 + MaxMembers*32) + 1 + 8*6 + 32 + 1
+		(1 + 1 + 4 + MaxMigrationDataLen) + (4 + MaxMembers*32) + 1 + 8*6 + 32 + 1 + 8
 	// ProposalMultisigOffset is where Proposal.Multisig starts: a getProgramAccounts memcmp
 	// on it lists one multisig's proposals.
 	ProposalMultisigOffset = 8

@@ -78,16 +78,16 @@ func TestAccountsRoundTripFromPaddedData(t *testing.T) {
 func TestAccountSizesMatchTheProgramsSpace(t *testing.T) {
 	m := &Multisig{Members: keys("m", MaxMembers)}
 	data, _ := encodeAccount(MultisigDiscriminator, m)
-	if len(data) != MultisigAccountSize || MultisigAccountSize != 616 {
-		t.Errorf("full Multisig encodes to %d bytes; size constant %d; want 616", len(data), MultisigAccountSize)
+	if len(data) != MultisigAccountSize || MultisigAccountSize != 624 {
+		t.Errorf("full Multisig encodes to %d bytes; size constant %d; want 624", len(data), MultisigAccountSize)
 	}
 	p := sampleProposal()
 	p.Description = strings.Repeat("d", MaxDescriptionLen)
 	p.Migration.InstructionData = make([]byte, MaxMigrationDataLen)
 	p.Approvals = keys("m", MaxMembers)
 	data, _ = encodeAccount(ProposalDiscriminator, p)
-	if len(data) != ProposalAccountSize || ProposalAccountSize != 1176 {
-		t.Errorf("full Proposal encodes to %d bytes; size constant %d; want 1176", len(data), ProposalAccountSize)
+	if len(data) != ProposalAccountSize || ProposalAccountSize != 1184 {
+		t.Errorf("full Proposal encodes to %d bytes; size constant %d; want 1184", len(data), ProposalAccountSize)
 	}
 	if off := ProposalMultisigOffset; string(data[off:off+32]) != string(p.Multisig[:]) {
 		t.Error("Proposal.Multisig is not at ProposalMultisigOffset")

@@ -19,9 +19,14 @@ const (
 	// expiry computable: a value near i64::MAX would make approval overflow for ever.
 	MaxTimelockSeconds         = 90 * 24 * 3600
 	MaxProposalLifetimeSeconds = 365 * 24 * 3600
-	MaxDescriptionLen          = 256
-	MaxMigrationDataLen        = 64
-	MaxMigrateAccounts         = 32
+	// An approved proposal may execute until eta + grace (MinGraceSeconds..MaxGraceSeconds);
+	// DefaultGraceSeconds (14 days, as Compound's timelock) is what ugov and the demo use.
+	MinGraceSeconds     = 3600
+	MaxGraceSeconds     = 365 * 24 * 3600
+	DefaultGraceSeconds = 14 * 24 * 3600
+	MaxDescriptionLen   = 256
+	MaxMigrationDataLen = 64
+	MaxMigrateAccounts  = 32
 )
 
 // EventIxTag prefixes the data of the self-CPI that Anchor's emit_cpi! makes: the event's own

@@ -67,6 +67,8 @@ var (
 	ErrOverflow                    = &Error{Code: 6037, Name: "Overflow", Msg: "Arithmetic overflow"}
 	ErrTimelockTooLong             = &Error{Code: 6038, Name: "TimelockTooLong", Msg: "Timelock is longer than the maximum"}
 	ErrProposalLifetimeTooLong     = &Error{Code: 6039, Name: "ProposalLifetimeTooLong", Msg: "Proposal lifetime is longer than the maximum"}
+	ErrInvalidGracePeriod          = &Error{Code: 6040, Name: "InvalidGracePeriod", Msg: "Grace period must be between one hour and 365 days"}
+	ErrApprovalExpired             = &Error{Code: 6041, Name: "ApprovalExpired", Msg: "The approval expired: the proposal was not executed within its grace period after the eta"}
 )
 
 // governorErrors lists GovernorError's variants by index.
@@ -111,6 +113,8 @@ var governorErrors = []*Error{
 	ErrOverflow,
 	ErrTimelockTooLong,
 	ErrProposalLifetimeTooLong,
+	ErrInvalidGracePeriod,
+	ErrApprovalExpired,
 }
 
 var errorsByCode = func() map[uint32]*Error {

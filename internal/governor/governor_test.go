@@ -39,6 +39,7 @@ func sampleInstructions() []Instruction {
 			TimelockSeconds:         48 * 3600,
 			ProposalLifetimeSeconds: 7 * 24 * 3600,
 			Guardian:                key("guardian"),
+			GraceSeconds:            DefaultGraceSeconds,
 		}),
 		NewProposeUpgradeInstruction(multisig, 7, key("proposer"), key("payer"), key("target"), key("buffer"), ProposeUpgradeArgs{
 			BufferHash:  sha256.Sum256([]byte("elf")),
@@ -155,11 +156,15 @@ func TestArgsEncodeAsBorsh(t *testing.T) {
 
 	init := NewInitializeMultisigInstruction(key("c"), key("p"), InitializeMultisigArgs{
 		Members: keys("m", 2), Threshold: 2, TimelockSeconds: 3600, ProposalLifetimeSeconds: -1, Guardian: key("g"),
+		GraceSeconds: 7200,
 	})
 	got, _ = init.Data()
 	body := got[8:]
-	if len(body) != 4+64+1+8+8+32 || body[0] != 2 || body[68] != 2 {
+	if len(body) != 4+64+1+8+8+32+8 || body[0] != 2 || body[68] != 2 {
 		t.Fatalf("initialize_multisig args %x", body)
+	}
+	if string(body[len(body)-8:]) != string([]byte{0x20, 0x1c, 0, 0, 0, 0, 0, 0}) {
+		t.Fatalf("grace 7200 as i64 LE, last: %x", body[len(body)-8:])
 	}
 	if string(body[69:77]) != string([]byte{0x10, 0x0e, 0, 0, 0, 0, 0, 0}) {
 		t.Fatalf("timelock 3600 as i64 LE: %x", body[69:77])
@@ -184,7 +189,7 @@ func TestValidateNamesTheMissingAccount(t *testing.T) {
 		{NewMigrateAccountInstruction(multisig, key("p"), key("t"), key("c"), []solana.PublicKey{key("a"), {}}), "accounts[1] is not set"},
 		{NewResumeSystemInstruction(multisig, nil), "0 signers"},
 		{NewPauseSystemInstruction(multisig, solana.PublicKey{}), "account pauser is not set"},
-		{NewInitializeMultisigInstruction(key("c"), solana.PublicKey{}, InitializeMultisigArgs{Members: keys("m", 1)}), "account payer is not set"},
+		{NewInitializeMultisigInstruction(key("c"), solana.PublicKey{}, InitializeMultisigArgs{Members: keys("m", 1), GraceSeconds: DefaultGraceSeconds}), "account payer is not set"},
 	}
 	for _, c := range cases {
 		err := c.ix.Validate()

@@ -13,6 +13,9 @@ type InitializeMultisigArgs struct {
 	TimelockSeconds         int64
 	ProposalLifetimeSeconds int64
 	Guardian                solana.PublicKey
+	// GraceSeconds is how long after its eta an approved proposal may still execute
+	// (MinGraceSeconds to MaxGraceSeconds; DefaultGraceSeconds is 14 days, as Compound's timelock).
+	GraceSeconds int64
 }
 
 // InitializeMultisig creates a multisig: members, approval threshold, timelock, guardian.

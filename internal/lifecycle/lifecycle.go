@@ -32,9 +32,9 @@ const (
 // Indexed are the statuses the index stores (every status but Pending).
 var Indexed = []Status{Active, Approved, Executed, Cancelled, Expired}
 
-// FromChain is the status of a proposal the program holds with status s and lifetime end
-// expiresAt (unix seconds), at chain time now.
-func FromChain(s governor.ProposalStatus, expiresAt, now int64) Status {
+// FromChain is the status of a proposal the program holds with status s, lifetime end
+// expiresAt and (once approved) execution deadline executeBy (unix seconds), at chain time now.
+func FromChain(s governor.ProposalStatus, expiresAt, executeBy, now int64) Status {
 	switch s {
 	case governor.ProposalActive:
 		if IsExpired(expiresAt, now) {
@@ -42,6 +42,9 @@ func FromChain(s governor.ProposalStatus, expiresAt, now int64) Status {
 		}
 		return Active
 	case governor.ProposalApproved:
+		if ApprovalExpired(executeBy, now) {
+			return Expired
+		}
 		return Approved
 	case governor.ProposalExecuted:
 		return Executed
@@ -55,6 +58,11 @@ func FromChain(s governor.ProposalStatus, expiresAt, now int64) Status {
 // takes approvals while now < expires_at.
 func IsExpired(expiresAt, now int64) bool { return now >= expiresAt }
 
+// ApprovalExpired is the program's rule (execute_upgrade): an approved proposal executes
+// until executeBy (eta + the multisig's grace) inclusive. A zero executeBy (an account from
+// before the grace existed) never expires.
+func ApprovalExpired(executeBy, now int64) bool { return executeBy != 0 && now > executeBy }
+
 // ExpiredAt is IsExpired on times, for the workflow's clock.
 func ExpiredAt(expiresAt, now time.Time) bool { return IsExpired(expiresAt.Unix(), now.Unix()) }
 
@@ -64,11 +72,11 @@ func Settled(s Status) bool {
 }
 
 // moves are the status changes the index may record, as the program makes them. Active may
-// jump to executed or cancelled: the index can learn of the approval late. Nothing moves an
-// approved proposal to expired (an approved proposal does not expire on chain).
+// jump to executed or cancelled: the index can learn of the approval late. An approved
+// proposal expires when it was not executed by eta + grace.
 var moves = map[Status][]Status{
 	Active:   {Approved, Executed, Cancelled, Expired},
-	Approved: {Executed, Cancelled},
+	Approved: {Executed, Cancelled, Expired},
 }
 
 // CanMove says whether the index may record a change from one status to another.

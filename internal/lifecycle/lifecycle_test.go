@@ -12,10 +12,12 @@ import (
 )
 
 func TestAnActiveProposalPastItsLifetimeIsExpired(t *testing.T) {
-	assert.Equal(t, lifecycle.Active, lifecycle.FromChain(governor.ProposalActive, 100, 99))
-	assert.Equal(t, lifecycle.Expired, lifecycle.FromChain(governor.ProposalActive, 100, 100), "the program refuses approvals from expires_at on")
-	assert.Equal(t, lifecycle.Approved, lifecycle.FromChain(governor.ProposalApproved, 100, 1000), "an approved proposal does not expire")
-	assert.Equal(t, lifecycle.Cancelled, lifecycle.FromChain(governor.ProposalCancelled, 100, 1000))
+	assert.Equal(t, lifecycle.Active, lifecycle.FromChain(governor.ProposalActive, 100, 0, 99))
+	assert.Equal(t, lifecycle.Expired, lifecycle.FromChain(governor.ProposalActive, 100, 0, 100), "the program refuses approvals from expires_at on")
+	assert.Equal(t, lifecycle.Approved, lifecycle.FromChain(governor.ProposalApproved, 100, 2000, 2000), "executable until execute_by inclusive")
+	assert.Equal(t, lifecycle.Expired, lifecycle.FromChain(governor.ProposalApproved, 100, 2000, 2001), "not executed within its grace")
+	assert.Equal(t, lifecycle.Approved, lifecycle.FromChain(governor.ProposalApproved, 100, 0, 5000), "no deadline recorded: never expires")
+	assert.Equal(t, lifecycle.Cancelled, lifecycle.FromChain(governor.ProposalCancelled, 100, 0, 1000))
 }
 
 func actions(as []lifecycle.Allowed) []lifecycle.Action {
@@ -55,7 +57,8 @@ func TestActionsOpenInEachStatus(t *testing.T) {
 func TestOnlyTheProgramsMovesAreAllowed(t *testing.T) {
 	assert.True(t, lifecycle.CanMove(lifecycle.Active, lifecycle.Expired))
 	assert.True(t, lifecycle.CanMove(lifecycle.Active, lifecycle.Executed), "the index may learn of the approval late")
-	assert.False(t, lifecycle.CanMove(lifecycle.Approved, lifecycle.Expired), "nothing expires an approved proposal")
+	assert.True(t, lifecycle.CanMove(lifecycle.Approved, lifecycle.Expired), "past its grace")
+	assert.False(t, lifecycle.CanMove(lifecycle.Approved, lifecycle.Active))
 	for _, s := range []lifecycle.Status{lifecycle.Executed, lifecycle.Cancelled, lifecycle.Expired} {
 		assert.True(t, lifecycle.Settled(s))
 		for _, to := range lifecycle.Indexed {

@@ -21,6 +21,7 @@ export interface Proposal {
   approved_at: string | null;
   eta: string | null;
   expires_at: string | null;
+  execute_by?: string | null; // approved: the last moment it may execute (eta + grace)
   executed_at: string | null;
   closed_at: string | null;
   workflow_id?: string;
@@ -143,6 +144,7 @@ export interface Multisig {
   threshold: number;
   timelock_seconds: number;
   proposal_lifetime_seconds: number;
+  grace_seconds: number;
   guardian: string;
   paused: boolean;
   proposal_index: number;

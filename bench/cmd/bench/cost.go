@@ -93,6 +93,7 @@ func (b *bench) cost(ctx context.Context, m *Migration) (*Cost, error) {
 	ixs := []named{
 		{"initialize_multisig (5 members)", governor.NewInitializeMultisigInstruction(createKey, payer, governor.InitializeMultisigArgs{
 			Members: members, Threshold: govflow.Threshold, TimelockSeconds: 1, ProposalLifetimeSeconds: 1, Guardian: guardian,
+			GraceSeconds: governor.DefaultGraceSeconds,
 		}), payer},
 		{"propose_upgrade (migration, 27-byte description)", governor.NewProposeUpgradeInstruction(f.Multisig, 1, members[0], members[0], program, buffer,
 			governor.ProposeUpgradeArgs{Description: "benchmark: migrate counters", Migration: &governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}}}), members[0]},

@@ -142,7 +142,7 @@ function timelockStat(p: Proposal): HTMLElement {
     case 'approved':
       return p.eta
         ? stat('Executable', h('span', { class: 'stat-value' }, h('time', { id: 'eta-countdown', datetime: p.eta, 'data-eta': p.eta }, countdown(p.eta, chainNow()))),
-          h('span', { class: 'stat-note' }, 'at ', time(p.eta), ' by the chain clock'))
+          h('span', { class: 'stat-note' }, 'at ', time(p.eta), ' by the chain clock', p.execute_by ? `; expires unexecuted after ${time(p.execute_by)}` : ''))
         : stat('Executable', h('span', { class: 'stat-value' }, 'after the timelock'));
     case 'executed':
       return stat('Executed', ...at(p.executed_at));
@@ -201,6 +201,7 @@ function renderBody(d: Loaded): HTMLElement {
         field('Approved', time(p.approved_at)),
         field('ETA', time(p.eta)),
         field('Expires', time(p.expires_at)),
+        p.execute_by ? field('Execute by', time(p.execute_by)) : null,
         field('Executed', time(p.executed_at)),
         field('Closed', time(p.closed_at)),
       )),

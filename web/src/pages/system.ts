@@ -85,6 +85,8 @@ function render(address: string, m: Multisig | undefined, error: unknown): HTMLE
         h('span', { class: 'stat-value', id: 'timelock' }, exactDuration(m.timelock_seconds))),
       h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Proposals expire after'),
         h('span', { class: 'stat-value' }, exactDuration(m.proposal_lifetime_seconds))),
+      h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Approvals expire unexecuted after'),
+        h('span', { class: 'stat-value', id: 'grace' }, `eta + ${exactDuration(m.grace_seconds)}`)),
       h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Proposals so far'),
         h('span', { class: 'stat-value' }, String(m.proposal_index)))),
     h('section', { 'aria-labelledby': 'members-title' },
