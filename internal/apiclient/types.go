@@ -195,6 +195,8 @@ type MigrationState struct {
 	StartedAt    time.Time `json:"started_at"`
 	Runs         int       `json:"runs"`
 	LastError    string    `json:"last_error,omitempty"`
+	// PausedSeconds is the time spent held (paused), left out of RatePerSec.
+	PausedSeconds float64 `json:"paused_seconds"`
 }
 
 // JobProgress counts a migration job's accounts from the index.
