@@ -71,7 +71,7 @@ func TestClientTypesMatchTheServers(t *testing.T) {
 	roundTrip[apiclient.Migration](t, api.MigrationResponse{
 		ID: "migration-P", WorkflowStatus: "running", RunID: "r", QueryError: "q",
 		State: &api.MigrationStateView{Status: "running", Total: 10, Migrated: 5, Failed: 1, Remaining: 4,
-			Transactions: 2, ComputeUnits: 900, Cursor: "c", RatePerSec: 1.5, StartedAt: now, Runs: 1, LastError: "e"},
+			Transactions: 2, ComputeUnits: 900, Cursor: "c", RatePerSec: 1.5, StartedAt: now, Runs: 1, LastError: "e", PausedSeconds: 3},
 		Job: &api.JobProgressView{Status: "running", StoppedAt: "x", Total: 10, Pending: 4, Migrated: 5, Failed: 1, Skipped: 0},
 	})
 	roundTrip[apiclient.Error](t, api.Error{Status: 409, Code: "invalid_state", Message: "m", Field: "transaction"})
