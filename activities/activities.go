@@ -190,7 +190,7 @@ func (a *Activities) readProposal(ctx context.Context, ref ProposalRef) (ChainPr
 	}
 	cp := ChainProposal{
 		Address: ref.Proposal, Multisig: ref.Multisig, Threshold: int(ms.Threshold),
-		Guardian: ms.Guardian.String(), Paused: ms.Paused, ChainTime: time.Unix(now, 0).UTC(),
+		Guardian: ms.Guardian.String(), Paused: ms.IsPaused(now), ChainTime: time.Unix(now, 0).UTC(),
 	}
 	for _, m := range ms.Members {
 		cp.Members = append(cp.Members, m.String())

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
@@ -12,6 +13,7 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/apiclient"
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
 	"github.com/upgrade-governor/upgrade-governor/internal/member"
 )
 
@@ -22,11 +24,13 @@ type Acted struct {
 	Signer    string `json:"signer"`
 	Signature string `json:"signature,omitempty"`
 	// Via is "api" or "rpc".
-	Via       string     `json:"via"`
-	Status    string     `json:"status"`
-	Approvals int        `json:"approvals"`
-	Threshold int        `json:"threshold"`
-	Eta       *time.Time `json:"eta,omitempty"`
+	Via       string `json:"via"`
+	Status    string `json:"status"`
+	Approvals int    `json:"approvals"`
+	Threshold int    `json:"threshold"`
+	// CancelVotes counts the members who voted to cancel (a member's cancel is a vote).
+	CancelVotes int        `json:"cancel_votes"`
+	Eta         *time.Time `json:"eta,omitempty"`
 	// Workflow is the proposal's workflow after an execute request through the API.
 	Workflow *apiclient.Workflow `json:"workflow,omitempty"`
 }
@@ -37,6 +41,9 @@ func (r Acted) writeText(w io.Writer) {
 		fmt.Fprintf(w, "signature  %s\n", r.Signature)
 	}
 	fmt.Fprintf(w, "status     %s (%d/%d approvals)\n", r.Status, r.Approvals, r.Threshold)
+	if r.CancelVotes > 0 {
+		fmt.Fprintf(w, "cancel     %d/%d member votes\n", r.CancelVotes, r.Threshold)
+	}
 	if r.Eta != nil {
 		fmt.Fprintf(w, "eta        %s (the timelock ends)\n", r.Eta.UTC().Format(time.RFC3339))
 	}
@@ -78,6 +85,7 @@ func (e *env) afterChain(ctx context.Context, r *Acted, addr solana.PublicKey, m
 		return fmt.Errorf("%s sent (%s); read the proposal back: %w", r.Action, r.Signature, err)
 	}
 	r.Status, r.Approvals, r.Threshold = chainStatus(p.Status), len(p.Approvals), int(ms.Threshold)
+	r.CancelVotes = lifecycle.MemberVotes(ms.Members, p.CancelVotes)
 	r.Eta = unixTime(p.Eta)
 	return nil
 }
@@ -225,16 +233,54 @@ type SystemChanged struct {
 	Signers   []string `json:"signers"`
 	Signature string   `json:"signature"`
 	Via       string   `json:"via"`
-	Paused    bool     `json:"paused"`
-	// Signalled lists the proposal workflows the API told that the system resumed.
+	// Paused is the effective pause after the transaction.
+	Paused bool `json:"paused"`
+	// Votes counts the members who voted for this action on this pause so far (holding it, or
+	// resuming it), of Threshold.
+	Votes     int `json:"votes"`
+	Threshold int `json:"threshold"`
+	// PauseExpiresAt is when the pause lapses unless threshold members hold it.
+	PauseExpiresAt *time.Time `json:"pause_expires_at,omitempty"`
+	// Signalled lists the workflows the API told that the system resumed.
 	Signalled []string `json:"signalled,omitempty"`
 }
 
 func (r SystemChanged) writeText(w io.Writer) {
-	fmt.Fprintf(w, "%s multisig %s via %s\nsignature  %s\npaused     %t\n", r.Action, r.Multisig, r.Via, r.Signature, r.Paused)
+	fmt.Fprintf(w, "%s multisig %s via %s\nsignature  %s\npaused     %t\nvotes      %d of %d\n",
+		r.Action, r.Multisig, r.Via, r.Signature, r.Paused, r.Votes, r.Threshold)
+	if r.PauseExpiresAt != nil {
+		fmt.Fprintf(w, "lapses     %s (unless %d members hold it)\n", r.PauseExpiresAt.Format(time.RFC3339), r.Threshold)
+	}
 	for _, s := range r.Signers {
 		fmt.Fprintf(w, "signer     %s\n", s)
 	}
+}
+
+// afterSystem reads the multisig again after a pause or resume vote landed: whether it is
+// paused, until when, and how many members voted.
+func (e *env) afterSystem(ctx context.Context, r *SystemChanged, multisig solana.PublicKey) error {
+	ms, err := e.chain.GetMultisig(ctx, multisig)
+	if err != nil {
+		return fmt.Errorf("%s: read multisig after: %w", r.Action, err)
+	}
+	now, err := e.chain.ChainTime(ctx)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.Action, err)
+	}
+	r.Paused, r.Threshold = ms.IsPaused(now), int(ms.Threshold)
+	switch {
+	case r.Action == "pause":
+		r.Votes = lifecycle.MemberVotes(ms.Members, ms.PauseVotes)
+	case r.Paused:
+		r.Votes = lifecycle.MemberVotes(ms.Members, ms.ResumeVotes)
+	default:
+		r.Votes = r.Threshold // resumed: the threshold voted
+	}
+	if r.Paused && ms.PauseExpiresAt != math.MaxInt64 {
+		t := time.Unix(ms.PauseExpiresAt, 0).UTC()
+		r.PauseExpiresAt = &t
+	}
+	return nil
 }
 
 func runPause(ctx context.Context, e *env, args []string) (result, error) {
@@ -258,12 +304,23 @@ func runPause(ctx context.Context, e *env, args []string) (result, error) {
 	if !ms.IsMember(kp.PublicKey()) && !ms.Guardian.Equals(kp.PublicKey()) {
 		return nil, inputError("not_a_member", "--keypair", "%s is neither a member nor the guardian of multisig %s", kp.PublicKey(), multisig)
 	}
+	now, err := e.chain.ChainTime(ctx)
+	if err != nil {
+		return nil, err
+	}
+	// A new pause, or, while paused, a member's vote to hold it (internal/lifecycle).
+	if err := lifecycle.CanPause(ms, kp.PublicKey(), now); err != nil {
+		return nil, inputError("invalid_state", "--keypair", "%v", err)
+	}
 	signed, err := member.Pause(ctx, e.chain, multisig, kp)
 	if err != nil {
 		return nil, err
 	}
 	r := SystemChanged{Action: "pause", Multisig: multisig.String(), Signers: []string{kp.PublicKey().String()}, Paused: true}
-	return r, e.submitSystem(ctx, &r, signed.Tx)
+	if err := e.submitSystem(ctx, &r, signed.Tx); err != nil {
+		return nil, err
+	}
+	return r, e.afterSystem(ctx, &r, multisig)
 }
 
 // submitSystem sends a pause or resume transaction through the API or RPC.

@@ -18,7 +18,7 @@
 //
 //	keygen [--outfile FILE] [--force]   a new keypair in the Solana CLI's format (never overwrites)
 //	address                             the address of --keypair
-//	multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h] [--grace 336h]
+//	multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h] [--grace 336h] [--max-pause 72h] [--pause-cooldown 168h]
 //	multisig show MULTISIG
 //	hash (--buffer ADDR | --program ADDR | --file ELF)
 //	propose --multisig M --program P --buffer B [--hash HEX] [--description TEXT]
@@ -28,8 +28,7 @@
 //	cancel PROPOSAL [--reason TEXT]
 //	execute PROPOSAL
 //	pause --multisig M
-//	resume --multisig M [--signer FILE]... [--member KEY]... [--sign-only]
-//	resume --add-signature TX [--signer FILE]... [--sign-only]
+//	resume --multisig M                 this member's vote to lift the pause
 //	list --multisig M [--status active|approved|executed|cancelled|expired]
 //	show PROPOSAL
 //
@@ -40,13 +39,10 @@
 // the new ELF is larger than ProgramData, extends ProgramData in a transaction of its own
 // first (the loader refuses an upgrade in the block that extended the program).
 //
-// Resuming needs threshold member signatures on one transaction. On one machine, pass every
-// member's keypair file (--keypair, then --signer FILE ...). Across machines, the first
-// member names the others with --member KEY and gets the partially signed transaction
-// (base64) instead of a submission; each other member runs `ugov resume --add-signature TX`
-// with their own keypair, and the one whose signature completes it submits it (or prints it
-// with --sign-only). The transaction carries a recent blockhash, so the signatures must be
-// collected within about a minute.
+// No single key blocks governance: a member's cancel is a vote (threshold votes cancel; the
+// guardian cancels alone), a pause by fewer than threshold members lapses after the multisig's
+// max pause (members vote to hold it with `pause` while paused), and resuming takes threshold
+// members each running `ugov resume` on their own machine, at any time.
 //
 // With --output json, the result or the error ({"error": {"code", "message", "field", ...}})
 // is the only thing on stdout; warnings go to stderr.
@@ -89,10 +85,10 @@ func init() {
 		{"hash", "hash (--buffer ADDR | --program ADDR | --file ELF)", "the solana-verify hash of a buffer, a deployed program or an ELF file", runHash},
 		{"propose", "propose --multisig M --program P --buffer B [--hash HEX] [--description TEXT] [--migration-*]", "propose an upgrade", runPropose},
 		{"approve", "approve PROPOSAL", "approve a proposal", runApprove},
-		{"cancel", "cancel PROPOSAL [--reason TEXT]", "cancel a proposal before execution (member or guardian)", runCancel},
+		{"cancel", "cancel PROPOSAL [--reason TEXT]", "cancel before execution: the guardian alone, or a member's vote (threshold votes cancel)", runCancel},
 		{"execute", "execute PROPOSAL", "execute an approved proposal after its timelock", runExecute},
-		{"pause", "pause --multisig M", "pause the multisig (member or guardian)", runPause},
-		{"resume", "resume --multisig M [--signer FILE]... [--member KEY]... [--sign-only] | resume --add-signature TX", "resume a paused multisig with threshold member signatures", runResume},
+		{"pause", "pause --multisig M", "pause the multisig (member or guardian); while paused, a member's vote to hold the pause", runPause},
+		{"resume", "resume --multisig M", "this member's vote to lift the pause; threshold votes resume", runResume},
 		{"list", "list --multisig M [--status STATUS]", "list a multisig's proposals", runList},
 		{"show", "show PROPOSAL", "show a proposal (with its workflow and migration through the API)", runShow},
 	}

@@ -108,7 +108,9 @@ func TestBadInputIsRefusedBeforeAnythingIsSent(t *testing.T) {
 		{"missing default keypair", []string{"approve", keyA}, 1, "--keypair: read keypair file: open "},
 		{"missing keypair file", []string{"approve", keyA, "--keypair", "/nonexistent/member.json"}, 1, "--keypair: read keypair file: open /nonexistent/member.json"},
 		{"global flag before the command", []string{"--keypair", "/nonexistent/first.json", "approve", keyA}, 1, "--keypair: read keypair file: open /nonexistent/first.json"},
-		{"missing signer file", []string{"resume", "--multisig", keyA, "--keypair", keyFile, "--signer", "/nonexistent/b.json"}, 1, "--signer: read keypair file"},
+		{"co-signing is gone", []string{"resume", "--multisig", keyA, "--keypair", keyFile, "--signer", "/nonexistent/b.json"}, 2, "--signer"},
+		{"max pause too short", []string{"multisig", "create", "--members", keyA, "--threshold", "1", "--guardian", keyA, "--max-pause", "30m"}, 2, "--max-pause: want whole seconds, from 1h0m0s to 720h0m0s"},
+		{"negative pause cooldown", []string{"multisig", "create", "--members", keyA, "--threshold", "1", "--guardian", keyA, "--pause-cooldown", "-1h"}, 2, "--pause-cooldown: want whole seconds, from 0s to 2160h0m0s"},
 		{"threshold above members", []string{"multisig", "create", "--members", keyA + "," + keyB, "--threshold", "3", "--guardian", keyA}, 2, "--threshold: want 1 to 2"},
 		{"duplicate member", []string{"multisig", "create", "--members", keyA + "," + keyA, "--threshold", "1", "--guardian", keyA}, 2, "--members: " + keyA + " is listed twice"},
 		{"timelock too short", []string{"multisig", "create", "--members", keyA, "--threshold", "1", "--guardian", keyA, "--timelock", "10m"}, 2, "--timelock: want whole seconds, from 1h0m0s to 2160h0m0s"},
@@ -123,7 +125,6 @@ func TestBadInputIsRefusedBeforeAnythingIsSent(t *testing.T) {
 		{"other program id", []string{"show", keyA, "--program-id", keyB}, 2, "--program-id: this build of ugov signs for the governor"},
 		{"bad api url", []string{"show", keyA, "--api-url", "localhost:8080"}, 2, `--api-url: want http(s)://host[:port]`},
 		{"bad status", []string{"list", "--multisig", keyA, "--status", "done"}, 2, "--status: want one of active, approved, executed, cancelled, expired"},
-		{"garbage to sign", []string{"resume", "--add-signature", "bm90IGEgdHg=", "--keypair", keyFile}, 2, "--add-signature: not a base64 transaction"},
 		{"resume without multisig", []string{"resume", "--keypair", keyFile}, 2, "--multisig: missing"},
 	}
 	for _, tc := range tests {
@@ -206,75 +207,6 @@ func TestHashOfAnELFFileMatchesSolanaVerify(t *testing.T) {
 	require.Equal(t, 0, a.code, a.stderr)
 	require.Equal(t, a.stdout, b.stdout)
 	require.Regexp(t, `^[0-9a-f]{64}\n$`, a.stdout)
-}
-
-// resumeTx builds a resume_system of multisig for the signers, as `ugov resume --member`
-// does, signed by the first one.
-func resumeTx(t *testing.T, multisig solana.PublicKey, first *chain.Keypair, others ...solana.PublicKey) string {
-	t.Helper()
-	keys := append([]solana.PublicKey{first.PublicKey()}, others...)
-	tx, err := solana.NewTransaction([]solana.Instruction{governor.NewResumeSystemInstruction(multisig, keys)},
-		solana.Hash{1, 2, 3}, solana.TransactionPayer(first.PublicKey()))
-	require.NoError(t, err)
-	require.NoError(t, chain.SignTransaction(tx, first))
-	b64, err := tx.ToBase64()
-	require.NoError(t, err)
-	return b64
-}
-
-func TestResumeSignaturesAreCollectedOffline(t *testing.T) {
-	rpc, api := newTripwire(t), newTripwire(t)
-	net := []string{"--rpc-url", rpc.URL, "--api-url", api.URL, "--output", "json"}
-	a, _ := writeKeypair(t)
-	b, bFile := writeKeypair(t)
-	c, cFile := writeKeypair(t)
-	multisig := solana.NewWallet().PublicKey()
-	tx := resumeTx(t, multisig, a, b.PublicKey(), c.PublicKey())
-
-	var partial ResumePartial
-	o := ugov(t, nil, append([]string{"resume", "--add-signature", tx, "--keypair", bFile, "--sign-only"}, net...)...)
-	require.Equal(t, 0, o.code, o.stdout+o.stderr)
-	require.NoError(t, json.Unmarshal([]byte(o.stdout), &partial))
-	require.Equal(t, []string{a.PublicKey().String(), b.PublicKey().String()}, partial.Signed)
-	require.Equal(t, []string{c.PublicKey().String()}, partial.Missing)
-	require.Equal(t, multisig.String(), partial.Multisig)
-
-	o = ugov(t, nil, append([]string{"resume", "--add-signature", partial.Transaction, "--keypair", cFile, "--sign-only"}, net...)...)
-	require.Equal(t, 0, o.code, o.stdout+o.stderr)
-	require.NoError(t, json.Unmarshal([]byte(o.stdout), &partial))
-	require.Empty(t, partial.Missing)
-	done, err := solana.TransactionFromBase64(partial.Transaction)
-	require.NoError(t, err)
-	require.NoError(t, done.VerifySignatures())
-
-	// A key the transaction does not name is refused, and so is anything but resume_system.
-	_, otherFile := writeKeypair(t)
-	o = ugov(t, nil, append([]string{"resume", "--add-signature", tx, "--keypair", otherFile}, net...)...)
-	require.Equal(t, 1, o.code)
-	require.Contains(t, o.stdout, `"code": "not_a_signer"`)
-	require.Contains(t, o.stdout, `"field": "--keypair"`)
-
-	pause, err := solana.NewTransaction([]solana.Instruction{governor.NewPauseSystemInstruction(multisig, a.PublicKey())},
-		solana.Hash{1}, solana.TransactionPayer(a.PublicKey()))
-	require.NoError(t, err)
-	pauseB64, err := pause.ToBase64()
-	require.NoError(t, err)
-	o = ugov(t, nil, append([]string{"resume", "--add-signature", pauseB64, "--keypair", bFile}, net...)...)
-	require.Equal(t, 1, o.code)
-	require.Contains(t, o.stdout, `"code": "wrong_instruction"`)
-
-	// A signature that does not verify is caught before this member adds theirs.
-	forged, err := solana.TransactionFromBase64(tx)
-	require.NoError(t, err)
-	forged.Signatures[0][0] ^= 1
-	forgedB64, err := forged.ToBase64()
-	require.NoError(t, err)
-	o = ugov(t, nil, append([]string{"resume", "--add-signature", forgedB64, "--keypair", bFile}, net...)...)
-	require.Equal(t, 1, o.code)
-	require.Contains(t, o.stdout, `"code": "invalid_signature"`)
-
-	require.Zero(t, rpc.hits.Load())
-	require.Zero(t, api.hits.Load())
 }
 
 func TestFlagsMayFollowArguments(t *testing.T) {

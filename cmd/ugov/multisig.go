@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -25,7 +26,7 @@ func runMultisig(ctx context.Context, e *env, args []string) (result, error) {
 	case "show":
 		return runMultisigShow(ctx, e, args[1:])
 	case "-h", "--help", "-help", "help":
-		fmt.Fprintln(e.stdout, "usage: ugov multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h] [--grace 336h]\n       ugov multisig show MULTISIG")
+		fmt.Fprintln(e.stdout, "usage: ugov multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h] [--grace 336h] [--max-pause 72h] [--pause-cooldown 168h]\n       ugov multisig show MULTISIG")
 		return nil, nil
 	}
 	return nil, &cliError{Code: "unknown_command", Field: "multisig " + args[0], usage: true,
@@ -48,7 +49,7 @@ func (r MultisigCreated) writeText(w io.Writer) {
 }
 
 func runMultisigCreate(ctx context.Context, e *env, args []string) (result, error) {
-	const usage = "multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h] [--grace 336h]"
+	const usage = "multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h] [--grace 336h] [--max-pause 72h] [--pause-cooldown 168h]"
 	fs := e.flagSet("multisig create")
 	membersFlag := fs.String("members", "", "comma-separated member `addresses`")
 	threshold := fs.Int("threshold", 0, "approvals needed to pass a proposal or resume")
@@ -56,6 +57,8 @@ func runMultisigCreate(ctx context.Context, e *env, args []string) (result, erro
 	guardian := fs.String("guardian", "", "guardian `address` (may cancel and pause)")
 	lifetime := fs.Duration("proposal-lifetime", 7*24*time.Hour, "how long a proposal may collect approvals")
 	grace := fs.Duration("grace", governor.DefaultGraceSeconds*time.Second, "how long after its eta an approved proposal may still execute, then it expires")
+	maxPause := fs.Duration("max-pause", governor.DefaultMaxPauseSeconds*time.Second, "a pause held by fewer than threshold members lapses after this")
+	cooldown := fs.Duration("pause-cooldown", governor.DefaultPauseCooldownSeconds*time.Second, "a key whose pause lapsed or was overruled cannot pause again for this long")
 	if _, err := e.parseCommand(fs, usage, args); err != nil {
 		return nil, err
 	}
@@ -89,6 +92,14 @@ func runMultisigCreate(ctx context.Context, e *env, args []string) (result, erro
 		return nil, usageError("--proposal-lifetime", "want whole seconds, from 1s to %s, got %s",
 			governor.MaxProposalLifetimeSeconds*time.Second, *lifetime)
 	}
+	if *maxPause < governor.MinMaxPauseSeconds*time.Second || *maxPause > governor.MaxMaxPauseSeconds*time.Second || *maxPause%time.Second != 0 {
+		return nil, usageError("--max-pause", "want whole seconds, from %s to %s, got %s",
+			governor.MinMaxPauseSeconds*time.Second, governor.MaxMaxPauseSeconds*time.Second, *maxPause)
+	}
+	if *cooldown < 0 || *cooldown > governor.MaxPauseCooldownSeconds*time.Second || *cooldown%time.Second != 0 {
+		return nil, usageError("--pause-cooldown", "want whole seconds, from 0s to %s, got %s",
+			governor.MaxPauseCooldownSeconds*time.Second, *cooldown)
+	}
 	if *grace < governor.MinGraceSeconds*time.Second || *grace > governor.MaxGraceSeconds*time.Second || *grace%time.Second != 0 {
 		return nil, usageError("--grace", "want whole seconds, from %s to %s, got %s",
 			governor.MinGraceSeconds*time.Second, governor.MaxGraceSeconds*time.Second, *grace)
@@ -109,7 +120,8 @@ func runMultisigCreate(ctx context.Context, e *env, args []string) (result, erro
 	ix := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), payer.PublicKey(), governor.InitializeMultisigArgs{
 		Members: members, Threshold: uint8(*threshold), TimelockSeconds: int64(*timelock / time.Second),
 		ProposalLifetimeSeconds: int64(*lifetime / time.Second), Guardian: guardianKey,
-		GraceSeconds: int64(*grace / time.Second),
+		GraceSeconds: int64(*grace / time.Second), MaxPauseSeconds: int64(*maxPause / time.Second),
+		PauseCooldownSeconds: int64(*cooldown / time.Second),
 	})
 	tx, err := member.Sign(ctx, e.chain, []solana.Instruction{ix}, payer, createKey)
 	if err != nil {
@@ -132,8 +144,12 @@ type MultisigView struct {
 	TimelockSeconds         int64    `json:"timelock_seconds"`
 	ProposalLifetimeSeconds int64    `json:"proposal_lifetime_seconds"`
 	GraceSeconds            int64    `json:"grace_seconds"`
-	Guardian                string   `json:"guardian"`
-	Paused                  bool     `json:"paused"`
+	MaxPauseSeconds         int64    `json:"max_pause_seconds"`
+	PauseCooldownSeconds    int64    `json:"pause_cooldown_seconds"`
+	// PauseExpiresAt is when the current pause lapses (null when not paused or held by the threshold).
+	PauseExpiresAt *time.Time `json:"pause_expires_at"`
+	Guardian       string     `json:"guardian"`
+	Paused         bool       `json:"paused"`
 	// ProposalIndex is the last proposal's index; the next proposal is ProposalIndex+1.
 	ProposalIndex uint64 `json:"proposal_index"`
 }
@@ -167,11 +183,17 @@ func runMultisigShow(ctx context.Context, e *env, args []string) (result, error)
 
 func multisigView(addr solana.PublicKey, ms *governor.Multisig) MultisigView {
 	authority, _ := governor.FindAuthorityAddress(addr)
-	return MultisigView{
+	v := MultisigView{
 		Address: addr.String(), Authority: authority.String(), Members: keyStrings(ms.Members),
 		Threshold: int(ms.Threshold), TimelockSeconds: ms.TimelockSeconds, ProposalLifetimeSeconds: ms.ProposalLifetimeSeconds,
-		GraceSeconds: ms.GraceSeconds, Guardian: ms.Guardian.String(), Paused: ms.Paused, ProposalIndex: ms.ProposalIndex,
+		GraceSeconds: ms.GraceSeconds, MaxPauseSeconds: ms.MaxPauseSeconds, PauseCooldownSeconds: ms.PauseCooldownSeconds,
+		Guardian: ms.Guardian.String(), Paused: ms.Paused, ProposalIndex: ms.ProposalIndex,
 	}
+	if ms.Paused && ms.PauseExpiresAt != 0 && ms.PauseExpiresAt != math.MaxInt64 {
+		t := time.Unix(ms.PauseExpiresAt, 0).UTC()
+		v.PauseExpiresAt = &t
+	}
+	return v
 }
 
 func keyStrings(ks []solana.PublicKey) []string {

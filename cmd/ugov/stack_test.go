@@ -271,9 +271,17 @@ func TestMemberCLIAgainstTheStack(t *testing.T) {
 	require.Len(t, listed.Proposals, 1)
 	require.Equal(t, proposed.Proposal, listed.Proposals[0].Address)
 
-	// cancel straight to RPC; the indexer brings it into the index.
+	// cancel straight to RPC: a member's cancel is a vote, threshold (3) votes cancel; the
+	// indexer brings it into the index.
 	ug.viaRPC(&acted, "cancel", proposed.Proposal, "--keypair", memberFiles[3])
 	require.Equal(t, "rpc", acted.Via)
+	require.Equal(t, "approved", acted.Status, "one member's vote cancels nothing")
+	require.Equal(t, 1, acted.CancelVotes)
+	e = ug.fails("cancel", proposed.Proposal, "--keypair", memberFiles[3], "--rpc-url", st.RPCURL)
+	require.NotEmpty(t, e.Error.Code, "the same member cannot vote twice")
+	ug.viaRPC(&acted, "cancel", proposed.Proposal, "--keypair", memberFiles[4])
+	require.Equal(t, 2, acted.CancelVotes)
+	ug.viaRPC(&acted, "cancel", proposed.Proposal, "--keypair", memberFiles[0])
 	require.Equal(t, "cancelled", acted.Status)
 	require.Eventually(t, func() bool {
 		ug.viaAPI(&shown, "show", proposed.Proposal)
@@ -290,40 +298,40 @@ func TestMemberCLIAgainstTheStack(t *testing.T) {
 		return a.Signature == acted.Signature && a.Source == store.SourceIndexer
 	}), "the cancel sent by RPC is in the audit trail from the indexer")
 
-	// pause through the API; resume signed on three "machines", submitted by the last.
+	// pause through the API; resume takes three members' votes, each on its own "machine",
+	// through the API and by RPC, at any time (no co-signing within a blockhash's minute).
 	var changed SystemChanged
 	ug.viaAPI(&changed, "pause", "--multisig", created.Multisig, "--keypair", memberFiles[0])
 	require.True(t, changed.Paused)
+	require.NotNil(t, changed.PauseExpiresAt, "one member's pause lapses")
 	ms, err = c.GetMultisig(ctx, multisig)
 	require.NoError(t, err)
 	require.True(t, ms.Paused)
-	var partial ResumePartial
-	ug.viaRPC(&partial, "resume", "--multisig", created.Multisig, "--keypair", memberFiles[1],
-		"--member", memberKeys[2], "--member", memberKeys[3])
-	require.Equal(t, []string{memberKeys[2], memberKeys[3]}, partial.Missing)
-	ug.viaRPC(&partial, "resume", "--add-signature", partial.Transaction, "--keypair", memberFiles[2])
-	require.Equal(t, []string{memberKeys[3]}, partial.Missing)
-	ug.viaAPI(&changed, "resume", "--add-signature", partial.Transaction, "--keypair", memberFiles[3])
+	ug.viaRPC(&changed, "resume", "--multisig", created.Multisig, "--keypair", memberFiles[1])
+	require.True(t, changed.Paused)
+	require.Equal(t, 1, changed.Votes)
+	e = ug.fails("resume", "--multisig", created.Multisig, "--keypair", memberFiles[1], "--rpc-url", st.RPCURL)
+	require.Equal(t, "invalid_state", e.Error.Code, "a member votes once")
+	e = ug.fails("resume", "--multisig", created.Multisig, "--keypair", payerFile, "--rpc-url", st.RPCURL)
+	require.Equal(t, "not_a_member", e.Error.Code)
+	ug.viaAPI(&changed, "resume", "--multisig", created.Multisig, "--keypair", memberFiles[2])
+	require.True(t, changed.Paused)
+	ug.viaAPI(&changed, "resume", "--multisig", created.Multisig, "--keypair", memberFiles[3])
 	require.Equal(t, "api", changed.Via)
 	require.False(t, changed.Paused)
 	ms, err = c.GetMultisig(ctx, multisig)
 	require.NoError(t, err)
 	require.False(t, ms.Paused)
 
-	// Again by RPC, every signer's keypair file on one machine.
+	// The member whose pause was overruled cannot pause again at once (cool-down); another can.
+	e = ug.fails("pause", "--multisig", created.Multisig, "--keypair", memberFiles[0], "--rpc-url", st.RPCURL)
+	require.Equal(t, "invalid_state", e.Error.Code)
 	ug.viaRPC(&changed, "pause", "--multisig", created.Multisig, "--keypair", memberFiles[4])
 	require.True(t, changed.Paused)
-	e = ug.fails("resume", "--multisig", created.Multisig, "--keypair", memberFiles[0], "--signer", memberFiles[1], "--rpc-url", st.RPCURL)
-	require.Equal(t, "below_threshold", e.Error.Code)
-	// The team's payer (not a member) pays and signs: it neither counts nor is refused, as the
-	// program has it (internal/lifecycle.ResumeSigners).
-	e = ug.fails("resume", "--multisig", created.Multisig, "--keypair", payerFile, "--signer", memberFiles[0],
-		"--signer", memberFiles[1], "--rpc-url", st.RPCURL)
-	require.Equal(t, "below_threshold", e.Error.Code)
-	ug.viaRPC(&changed, "resume", "--multisig", created.Multisig, "--keypair", payerFile, "--signer", memberFiles[0],
-		"--signer", memberFiles[1], "--signer", memberFiles[2])
-	require.Equal(t, "rpc", changed.Via)
-	require.Len(t, changed.Signers, 4)
+	for _, f := range memberFiles[1:4] {
+		ug.viaRPC(&changed, "resume", "--multisig", created.Multisig, "--keypair", f)
+	}
+	require.False(t, changed.Paused)
 	ms, err = c.GetMultisig(ctx, multisig)
 	require.NoError(t, err)
 	require.False(t, ms.Paused)

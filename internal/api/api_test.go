@@ -45,6 +45,7 @@ func TestAPI(t *testing.T) {
 		"MigrationStartAndProgress":    testMigrationStartAndProgress,
 		"PauseAndResume":               testPauseAndResume,
 		"PauseResumeRejectBadRequests": testPauseResumeRejectBadRequests,
+		"PauseLapsesKeyCoolsDown":      testAPauseLapsesAndItsKeyCoolsDown,
 		"ListProposals":                testListProposals,
 		"ListAudit":                    testListAudit,
 		"TransactionBuilders":          testTransactionBuilders,
@@ -421,6 +422,29 @@ func testCancelWithMemberTransaction(t *testing.T, e *env) {
 	again := signTx(t, []solana.Instruction{governor.NewCancelUpgradeInstruction(e.multisig, p, e.members[2].PublicKey())}, e.members[2])
 	requireError(t, e.do("POST", path, map[string]any{"transaction": again}), 409, api.CodeInvalidState, "")
 	e.requireUnchanged(before, "a cancel of a cancelled proposal")
+
+	// A member's cancel is a vote: one member cannot cancel every proposal alone; the
+	// threshold (2) of votes cancels.
+	p2 := e.propose()
+	path2 := "/proposals/" + p2.String() + "/cancel"
+	vote := func(m solana.PrivateKey) response {
+		return e.do("POST", path2, map[string]any{"transaction": signTx(t, []solana.Instruction{
+			governor.NewCancelUpgradeInstruction(e.multisig, p2, m.PublicKey())}, m)})
+	}
+	r = vote(e.members[0])
+	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	r.decode(t, &res)
+	assert.Equal(t, "cancel_voted", res.Status)
+	assert.Equal(t, 1, res.Votes)
+	assert.Equal(t, 2, res.Threshold)
+	got, _ := e.chain.GetProposal(ctxT(t), p2)
+	assert.Equal(t, governor.ProposalActive, got.Status, "one vote cancels nothing")
+	requireError(t, vote(e.members[0]), 409, api.CodeInvalidState, "transaction")
+	r = vote(e.members[1])
+	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	r.decode(t, &res)
+	assert.Equal(t, "cancelled", res.Status)
+	e.waitStep(p2, workflows.StepCancelled)
 }
 
 func testEmergencyStopNeedsGuardian(t *testing.T, e *env) {
@@ -580,12 +604,9 @@ func pauseTx(t *testing.T, e *env, signer solana.PrivateKey) string {
 	return signTx(t, []solana.Instruction{governor.NewPauseSystemInstruction(e.multisig, signer.PublicKey())}, signer)
 }
 
-func resumeTx(t *testing.T, e *env, signers ...solana.PrivateKey) string {
-	keys := make([]solana.PublicKey, len(signers))
-	for i, s := range signers {
-		keys[i] = s.PublicKey()
-	}
-	return signTx(t, []solana.Instruction{governor.NewResumeSystemInstruction(e.multisig, keys)}, signers...)
+// resumeTx is member's resume vote.
+func resumeTx(t *testing.T, e *env, member solana.PrivateKey) string {
+	return signTx(t, []solana.Instruction{governor.NewResumeSystemInstruction(e.multisig, member.PublicKey())}, member)
 }
 
 func testPauseAndResume(t *testing.T, e *env) {
@@ -606,14 +627,36 @@ func testPauseAndResume(t *testing.T, e *env) {
 	ms, _ := e.chain.GetMultisig(ctxT(t), e.multisig)
 	assert.True(t, ms.Paused)
 
+	require.NotNil(t, res.PauseExpiresAt, "a pause by one key lapses")
+	assert.Equal(t, 0, res.Votes, "the guardian holds no vote")
+
 	before := e.snap(p)
 	requireError(t, e.do("POST", "/system/pause", map[string]any{"transaction": tx}), 409, api.CodeReplayed, "transaction")
-	requireError(t, e.do("POST", "/system/pause", map[string]any{"transaction": pauseTx(t, e, e.members[1])}), 409, api.CodeInvalidState, "")
-	e.requireUnchanged(before, "a pause of a paused system")
+	requireError(t, e.do("POST", "/system/pause", map[string]any{"transaction": pauseTx(t, e, e.guardian)}), 409, api.CodeInvalidState, "transaction")
+	e.requireUnchanged(before, "a second pause by the guardian")
 
+	// A member's pause while paused is a vote to hold it; the threshold (2) holds it for good.
+	r = e.do("POST", "/system/pause", map[string]any{"transaction": pauseTx(t, e, e.members[1])})
+	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	r.decode(t, &res)
+	assert.Equal(t, 1, res.Votes)
+	assert.NotNil(t, res.PauseExpiresAt)
+	r = e.do("POST", "/system/pause", map[string]any{"transaction": pauseTx(t, e, e.members[2])})
+	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	r.decode(t, &res)
+	assert.Equal(t, 2, res.Votes)
+	assert.Nil(t, res.PauseExpiresAt, "held by the threshold until resumed")
+
+	// Resuming: one vote at a time; the threshold's vote resumes and signals the workflows.
 	signalsBefore, _ := e.messages(wid)
-	// The team's payer signs first: not a member, it neither counts nor blocks (the program's rule).
-	r = e.do("POST", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.outsider, e.members[0], e.members[2])})
+	r = e.do("POST", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.members[0])})
+	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	r.decode(t, &res)
+	assert.True(t, res.Paused)
+	assert.Equal(t, 1, res.Votes)
+	assert.Empty(t, res.Signalled)
+	requireError(t, e.do("POST", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.members[0])}), 409, api.CodeInvalidState, "transaction")
+	r = e.do("POST", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.members[2])})
 	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
 	r.decode(t, &res)
 	assert.False(t, res.Paused)
@@ -621,12 +664,40 @@ func testPauseAndResume(t *testing.T, e *env) {
 	signals, _ := e.messages(wid)
 	assert.Equal(t, signalsBefore+1, signals)
 
-	for _, action := range []string{api.ActionSystemPaused, api.ActionSystemResumed} {
+	for action, n := range map[string]int{api.ActionSystemPaused: 3, api.ActionResumeVoted: 1, api.ActionSystemResumed: 1} {
 		rows, err := e.store.ListAudit(ctxT(t), store.AuditFilter{Action: action})
 		require.NoError(t, err)
-		require.Len(t, rows.Entries, 1, action)
+		require.Len(t, rows.Entries, n, action)
 		assert.Equal(t, store.SourceAPI, rows.Entries[0].Source)
 	}
+}
+
+// A pause by one key lapses after the multisig's max pause, and that key cannot pause again
+// during its cool-down: no single key blocks governance for ever.
+func testAPauseLapsesAndItsKeyCoolsDown(t *testing.T, e *env) {
+	r := e.do("POST", "/system/pause", map[string]any{"transaction": pauseTx(t, e, e.members[0])})
+	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	var res api.SystemResponse
+	r.decode(t, &res)
+	require.True(t, res.Paused)
+	require.NotNil(t, res.PauseExpiresAt)
+
+	e.chain.mu.Lock()
+	lapse := *res.PauseExpiresAt
+	e.chain.now = func() time.Time { return lapse.Add(time.Minute) }
+	e.chain.mu.Unlock()
+	var ms api.MultisigView
+	e.do("GET", "/multisig/"+e.multisig.String(), nil).decode(t, &ms)
+	assert.False(t, ms.Paused, "the pause lapsed")
+	requireError(t, e.do("POST", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.members[1])}), 409, api.CodeInvalidState, "transaction")
+
+	before := e.auditCount()
+	r = e.do("POST", "/system/pause", map[string]any{"transaction": pauseTx(t, e, e.members[0])})
+	requireError(t, r, 409, api.CodeInvalidState, "transaction")
+	assert.Contains(t, r.json(t)["message"], "cannot pause again")
+	assert.Equal(t, before, e.auditCount())
+	r = e.do("POST", "/system/pause", map[string]any{"transaction": pauseTx(t, e, e.members[1])})
+	require.Equal(t, http.StatusOK, r.Code, "another member may pause: body: %s", r.Body)
 }
 
 func testPauseResumeRejectBadRequests(t *testing.T, e *env) {
@@ -641,11 +712,9 @@ func testPauseResumeRejectBadRequests(t *testing.T, e *env) {
 		{"pause by outsider", "/system/pause", map[string]any{"transaction": pauseTx(t, e, e.outsider)}, 403, api.CodeNotAMember, "transaction"},
 		{"pause with approve", "/system/pause", map[string]any{"transaction": signTx(t, []solana.Instruction{approve}, e.members[0])}, 400, api.CodeWrongInstruction, "transaction"},
 		{"pause wrong type", "/system/pause", `{"transaction": true}`, 400, api.CodeInvalidField, "transaction"},
-		{"resume below threshold", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.members[0])}, 403, api.CodeBelowThreshold, "transaction"},
-		// Signers who are not members do not count (and, as on chain, are not refused).
-		{"resume with the guardian", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.members[0], e.guardian)}, 403, api.CodeBelowThreshold, "transaction"},
-		{"resume by outsiders", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.outsider, e.members[1])}, 403, api.CodeBelowThreshold, "transaction"},
-		{"resume not paused", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.members[0], e.members[1])}, 409, api.CodeInvalidState, ""},
+		{"resume by the guardian", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.guardian)}, 403, api.CodeNotAMember, "transaction"},
+		{"resume by an outsider", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.outsider)}, 403, api.CodeNotAMember, "transaction"},
+		{"resume not paused", "/system/resume", map[string]any{"transaction": resumeTx(t, e, e.members[0])}, 409, api.CodeInvalidState, "transaction"},
 		{"resume unknown field", "/system/resume", map[string]any{"transaction": "x", "force": true}, 400, api.CodeUnknownField, "force"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -812,13 +881,15 @@ func testTransactionBuilders(t *testing.T, e *env) {
 	r = e.do("POST", "/system/pause", map[string]any{"transaction": signUnsigned(t, out, e.guardian)})
 	require.Equal(t, 200, r.Code, "body: %s", r.Body)
 
-	r = e.do("POST", "/tx/resume", map[string]any{"multisig": e.multisig.String(), "signers": []string{m0.PublicKey().String(), m1.PublicKey().String()}})
-	require.Equal(t, 200, r.Code, "body: %s", r.Body)
-	r.decode(t, &out)
-	r = e.do("POST", "/system/resume", map[string]any{"transaction": signUnsigned(t, out, m0)})
-	requireError(t, r, 401, api.CodeMissingSignature, "transaction")
-	r = e.do("POST", "/system/resume", map[string]any{"transaction": signUnsigned(t, out, m0, m1)})
-	require.Equal(t, 200, r.Code, "body: %s", r.Body)
+	for _, m := range []solana.PrivateKey{m0, m1} {
+		r = e.do("POST", "/tx/resume", map[string]any{"multisig": e.multisig.String(), "member": m.PublicKey().String()})
+		require.Equal(t, 200, r.Code, "body: %s", r.Body)
+		r.decode(t, &out)
+		r = e.do("POST", "/system/resume", map[string]any{"transaction": signUnsigned(t, out, m)})
+		require.Equal(t, 200, r.Code, "body: %s", r.Body)
+	}
+	ms, _ := e.chain.GetMultisig(ctxT(t), e.multisig)
+	assert.False(t, ms.Paused, "two votes resumed it")
 
 	before := e.snap(p)
 	for _, tc := range []struct {
@@ -839,9 +910,9 @@ func testTransactionBuilders(t *testing.T, e *env) {
 		{"approve by guardian", "/tx/approve", map[string]any{"proposal": p.String(), "member": e.guardian.PublicKey().String()}, 403, api.CodeNotAMember, "member"},
 		{"approve bad member", "/tx/approve", map[string]any{"proposal": p.String(), "member": "0x12"}, 400, api.CodeInvalidField, "member"},
 		{"pause unserved multisig", "/tx/pause", map[string]any{"multisig": newKey(t).PublicKey().String(), "pauser": m0.PublicKey().String()}, 403, api.CodeMultisigNotServed, "multisig"},
-		{"resume below threshold", "/tx/resume", map[string]any{"multisig": e.multisig.String(), "signers": []string{m0.PublicKey().String()}}, 403, api.CodeBelowThreshold, "signers"},
-		{"resume duplicate signer", "/tx/resume", map[string]any{"multisig": e.multisig.String(), "signers": []string{m0.PublicKey().String(), m0.PublicKey().String()}}, 400, api.CodeInvalidField, "signers[1]"},
-		{"resume wrong type", "/tx/resume", `{"multisig": "x", "signers": "all"}`, 400, api.CodeInvalidField, "signers"},
+		{"resume when not paused", "/tx/resume", map[string]any{"multisig": e.multisig.String(), "member": m0.PublicKey().String()}, 409, api.CodeInvalidState, "multisig"},
+		{"resume by the guardian", "/tx/resume", map[string]any{"multisig": e.multisig.String(), "member": e.guardian.PublicKey().String()}, 403, api.CodeNotAMember, "member"},
+		{"resume with co-signers", "/tx/resume", map[string]any{"multisig": e.multisig.String(), "signers": []string{m0.PublicKey().String()}}, 400, api.CodeUnknownField, "signers"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			requireError(t, e.do("POST", tc.path, tc.body), tc.status, tc.code, tc.field)

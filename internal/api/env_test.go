@@ -80,7 +80,7 @@ func newEnv(t *testing.T, ts *temporaltest.Server, opts ...func(*api.Deps)) *env
 	e.chain.multisigs[e.multisig] = &governor.Multisig{
 		Members:   []solana.PublicKey{e.members[0].PublicKey(), e.members[1].PublicKey(), e.members[2].PublicKey()},
 		Threshold: 2, TimelockSeconds: 48 * 3600, ProposalLifetimeSeconds: 7 * 24 * 3600,
-		Guardian: e.guardian.PublicKey(),
+		Guardian: e.guardian.PublicKey(), MaxPauseSeconds: 72 * 3600, PauseCooldownSeconds: 7 * 24 * 3600,
 	}
 	e.program, e.buffer = newKey(t).PublicKey(), newKey(t).PublicKey()
 	authority, _ := governor.FindAuthorityAddress(e.multisig)

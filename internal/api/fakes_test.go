@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
+	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
 )
 
 // fakeChain stands in for the RPC node in the tests that do not need the real chain: it
@@ -200,19 +202,60 @@ func (f *fakeChain) apply(ix governor.Instruction) error {
 		case p.Status == governor.ProposalCancelled:
 			return programErr(governor.ErrAlreadyCancelled)
 		}
+		if !m.Guardian.Equals(ix.Canceller) {
+			// A member's cancel is a vote; threshold votes cancel.
+			if slices.Contains(p.CancelVotes, ix.Canceller) {
+				return programErr(governor.ErrAlreadyVoted)
+			}
+			p.CancelVotes = append(p.CancelVotes, ix.Canceller)
+			if lifecycle.MemberVotes(m.Members, p.CancelVotes) < int(m.Threshold) {
+				return nil
+			}
+		}
 		p.Status, p.CancelledAt, p.CancelledBy = governor.ProposalCancelled, now, ix.Canceller
 	case *governor.PauseSystem:
 		m := f.multisigs[ix.Multisig]
 		if m == nil || (!m.IsMember(ix.Pauser) && !m.Guardian.Equals(ix.Pauser)) {
 			return programErr(governor.ErrNotMemberOrGuardian)
 		}
-		m.Paused = true
+		if m.IsPaused(now) {
+			if !m.IsMember(ix.Pauser) {
+				return programErr(governor.ErrSystemPaused)
+			}
+			if slices.Contains(m.PauseVotes, ix.Pauser) {
+				return programErr(governor.ErrAlreadyVoted)
+			}
+			m.PauseVotes = append(m.PauseVotes, ix.Pauser)
+			if lifecycle.MemberVotes(m.Members, m.PauseVotes) >= int(m.Threshold) {
+				m.PauseExpiresAt = math.MaxInt64
+			}
+			return nil
+		}
+		if lifecycle.CanPause(m, ix.Pauser, now) != nil {
+			return programErr(governor.ErrPauseCoolingDown)
+		}
+		m.Paused, m.PausedAt, m.PausedBy, m.PauseExpiresAt = true, now, ix.Pauser, now+m.MaxPauseSeconds
+		m.PauseVotes, m.ResumeVotes = nil, nil
+		if m.IsMember(ix.Pauser) {
+			m.PauseVotes = []solana.PublicKey{ix.Pauser}
+		}
 	case *governor.ResumeSystem:
 		m := f.multisigs[ix.Multisig]
-		if m == nil || !m.Paused {
+		switch {
+		case m == nil || !m.IsPaused(now):
 			return programErr(governor.ErrSystemNotPaused)
+		case !m.IsMember(ix.Member):
+			return programErr(governor.ErrNotAMember)
+		case slices.Contains(m.ResumeVotes, ix.Member):
+			return programErr(governor.ErrAlreadyVoted)
 		}
-		m.Paused = false
+		m.ResumeVotes = append(m.ResumeVotes, ix.Member)
+		if lifecycle.MemberVotes(m.Members, m.ResumeVotes) >= int(m.Threshold) {
+			if m.PauseExpiresAt != math.MaxInt64 && m.PauseCooldownSeconds > 0 {
+				m.PauseCooldowns = append(m.PauseCooldowns, governor.PauseCooldown{Key: m.PausedBy, Until: now + m.PauseCooldownSeconds})
+			}
+			m.Paused, m.PauseExpiresAt, m.PauseVotes, m.ResumeVotes = false, 0, nil, nil
+		}
 	default:
 		return fmt.Errorf("fake chain: %s is not modelled", ix.Name())
 	}

@@ -111,7 +111,7 @@ func newChainEnvWith(t *testing.T, o chainEnvOptions) *chainEnv {
 	initIx := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), ce.payer.PublicKey(), governor.InitializeMultisigArgs{
 		Members:   []solana.PublicKey{ce.members[0].PublicKey(), ce.members[1].PublicKey(), ce.members[2].PublicKey()},
 		Threshold: 2, TimelockSeconds: 48 * 3600, ProposalLifetimeSeconds: 7 * 24 * 3600, Guardian: ce.guardian.PublicKey(),
-		GraceSeconds: governor.DefaultGraceSeconds,
+		GraceSeconds: governor.DefaultGraceSeconds, MaxPauseSeconds: governor.DefaultMaxPauseSeconds, PauseCooldownSeconds: governor.DefaultPauseCooldownSeconds,
 	})
 	ce.send([]solana.Instruction{initIx}, ce.payer, createKey)
 
@@ -294,16 +294,21 @@ func TestGovernanceThroughTheAPIOnLocalnet(t *testing.T) {
 	ms, err := ce.c.GetMultisig(ctx, ce.multisig)
 	require.NoError(t, err)
 	assert.True(t, ms.Paused)
-	// A resume signed by one member is refused by the API (threshold 2).
-	one, _ := ce.build("/tx/resume", map[string]any{"multisig": ce.multisig.String(),
-		"signers": []string{m0.PublicKey().String(), m1.PublicKey().String()}}, m0)
-	requireError(t, ce.do("POST", "/system/resume", map[string]any{"transaction": one}), 401, api.CodeMissingSignature, "transaction")
+	// Resuming takes threshold (2) members' votes, each its own transaction, hours apart.
 	require.Eventually(t, func() bool {
 		resp, err := ce.temporal.ListWorkflow(ctx, listRequest(ce.multisig))
 		return err == nil && len(resp.GetExecutions()) == 1
 	}, 30*time.Second, 100*time.Millisecond)
-	resume, _ := ce.build("/tx/resume", map[string]any{"multisig": ce.multisig.String(),
-		"signers": []string{m0.PublicKey().String(), m1.PublicKey().String()}}, m0, m1)
+	firstVote, _ := ce.build("/tx/resume", map[string]any{"multisig": ce.multisig.String(), "member": m0.PublicKey().String()}, m0)
+	r = ce.do("POST", "/system/resume", map[string]any{"transaction": firstVote})
+	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	var vote api.SystemResponse
+	r.decode(t, &vote)
+	assert.True(t, vote.Paused, "one vote of two")
+	now, err := ce.c.ChainTime(ctx)
+	require.NoError(t, err)
+	require.NoError(t, ce.c.TimeTravel(ctx, now+3*3600)) // another time zone, hours later
+	resume, _ := ce.build("/tx/resume", map[string]any{"multisig": ce.multisig.String(), "member": m1.PublicKey().String()}, m1)
 	r = ce.do("POST", "/system/resume", map[string]any{"transaction": resume})
 	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
 	var sys api.SystemResponse
@@ -335,12 +340,14 @@ func TestGovernanceThroughTheAPIOnLocalnet(t *testing.T) {
 		"plan": map[string]any{"target_version": 2, "from_version": 1, "data_size": 64, "version_offset": 0}}, bearer(ce.operator)...)
 	require.Equal(t, http.StatusOK, r.Code, "a completed migration is not started again; body: %s", r.Body)
 
-	// A second proposal, cancelled by a member's own transaction.
+	// A second proposal, cancelled by the votes of two members, each with their own transaction.
 	ce.newBuffer()
 	p2 := ce.proposeThroughAPI("to be cancelled")
-	cancelTx, _ := ce.build("/tx/cancel", map[string]any{"proposal": p2.String(), "member": m2.PublicKey().String()}, m2)
-	r = ce.do("POST", "/proposals/"+p2.String()+"/cancel", map[string]any{"transaction": cancelTx, "reason": "wrong build"})
-	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	for _, m := range []*chain.Keypair{m2, m0} {
+		cancelTx, _ := ce.build("/tx/cancel", map[string]any{"proposal": p2.String(), "member": m.PublicKey().String()}, m)
+		r = ce.do("POST", "/proposals/"+p2.String()+"/cancel", map[string]any{"transaction": cancelTx, "reason": "wrong build"})
+		require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	}
 	ce.waitFor(p2, "cancel seen by the workflow", func(d api.ProposalDetailResponse) bool {
 		return d.Proposal.Status == "cancelled" && step(d) == workflows.StepCancelled
 	})

@@ -3,6 +3,7 @@ package api_test
 import (
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -52,6 +53,8 @@ func TestGetMultisigReadsTheChain(t *testing.T) {
 	fc.multisigs[addr] = &governor.Multisig{
 		Members: members, Threshold: 2, TimelockSeconds: 48 * 3600, ProposalLifetimeSeconds: 7 * 24 * 3600,
 		Guardian: guardian, Paused: true, ProposalIndex: 4,
+		// Held by the threshold: it does not lapse.
+		PauseExpiresAt: math.MaxInt64, PausedBy: guardian, PauseVotes: members[:2],
 	}
 	operator := store.Origin{Actor: "ops", Source: store.SourceCLI}
 
@@ -70,6 +73,7 @@ func TestGetMultisigReadsTheChain(t *testing.T) {
 		Members:   []string{members[0].String(), members[1].String(), members[2].String()},
 		Threshold: 2, TimelockSeconds: 48 * 3600, ProposalLifetimeSeconds: 7 * 24 * 3600,
 		Guardian: guardian.String(), Paused: true, ProposalIndex: 4,
+		PausedBy: guardian.String(), PauseVotes: []string{members[0].String(), members[1].String()}, ResumeVotes: []string{},
 	}, got)
 
 	// Served, but not (or no longer) on chain.

@@ -42,6 +42,8 @@ const (
 	ActionCancelSubmitted = "proposal.cancel_submitted"
 	ActionSystemPaused    = "system.paused"
 	ActionSystemResumed   = "system.resumed"
+	// ActionResumeVoted is a member's resume vote that did not reach the threshold yet.
+	ActionResumeVoted = "system.resume_voted"
 )
 
 // audit appends the row of an accepted request; a row with the same signature and action
@@ -449,7 +451,8 @@ func (s *Server) proposalDetail(ctx context.Context, addr solana.PublicKey) (Pro
 	}
 	switch {
 	case chainErr == nil:
-		out.Proposal, out.Source, out.Paused = proposalFromChain(addr, onChain, ms, now), "chain", &ms.Paused
+		paused := ms.IsPaused(now) // a lapsed pause is no pause
+		out.Proposal, out.Source, out.Paused = proposalFromChain(addr, onChain, ms, now), "chain", &paused
 	case errors.Is(chainErr, chain.ErrAccountNotFound) && onChain == nil && out.Indexed != nil:
 		out.Proposal, out.Source = *out.Indexed, "index"
 	case errors.Is(chainErr, chain.ErrAccountNotFound) && onChain == nil:
@@ -624,7 +627,12 @@ type CancelResponse struct {
 	Mode       string `json:"mode"`
 	Signature  string `json:"signature,omitempty"`
 	WorkflowID string `json:"workflow_id"`
-	Status     string `json:"status"`
+	// Status is "cancelled", "cancel_voted" (a member's vote; threshold votes cancel) or
+	// "cancel_requested" (the emergency stop is under way).
+	Status string `json:"status"`
+	// Votes and Threshold count the members' cancel votes (transaction mode).
+	Votes     int `json:"votes,omitempty"`
+	Threshold int `json:"threshold,omitempty"`
 }
 
 func (s *Server) cancelProposal(c *gin.Context) {
@@ -675,17 +683,35 @@ func (s *Server) cancelProposal(c *gin.Context) {
 		respond(c, newError(http.StatusConflict, CodeInvalidState, "", "proposal %s is %s; only an active or approved one can be cancelled", addr, chainStatus(p.Status)))
 		return
 	}
+	byGuardian := ix.Canceller.Equals(ms.Guardian)
+	if !byGuardian {
+		// A member's cancel is a vote; threshold votes cancel (internal/lifecycle).
+		if err := lifecycle.CanVoteCancel(p, ix.Canceller); err != nil {
+			respond(c, newError(http.StatusConflict, CodeInvalidState, "transaction", "%v", err))
+			return
+		}
+	}
 	sig, err := s.chain.SendSigned(ctx, tx.tx)
 	if err != nil {
 		respond(c, fmt.Errorf("submit cancel of %s: %w", addr, err))
 		return
+	}
+	after, err := s.chain.GetProposal(ctx, addr)
+	if err != nil {
+		respond(c, chainReadError(err, "id", "proposal %s", addr))
+		return
+	}
+	status, votes := "cancelled", lifecycle.MemberVotes(ms.Members, after.CancelVotes)
+	if after.Status != governor.ProposalCancelled {
+		status = "cancel_voted"
 	}
 	wid := workflows.ProposalWorkflowID(addr.String())
 	// The workflow re-reads the chain, sees the cancel and ends.
 	if err := s.temporal.SignalWorkflow(ctx, wid, "", workflows.SignalApprovalObserved, nil); err != nil && !isNotFound(err) {
 		logger(c).Warn("signal workflow after cancel", "workflow_id", wid, "error", err)
 	}
-	details := map[string]any{"multisig": ix.Multisig.String()}
+	details := map[string]any{"multisig": ix.Multisig.String(), "by_guardian": byGuardian,
+		"votes": votes, "threshold": int(ms.Threshold), "result": status}
 	if body.Reason != "" {
 		details["reason"] = body.Reason
 	}
@@ -696,7 +722,8 @@ func (s *Server) cancelProposal(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, CancelResponse{Proposal: addr.String(), Mode: "transaction", Signature: sig.String(), WorkflowID: wid, Status: "cancelled"})
+	c.JSON(http.StatusOK, CancelResponse{Proposal: addr.String(), Mode: "transaction", Signature: sig.String(), WorkflowID: wid,
+		Status: status, Votes: votes, Threshold: int(ms.Threshold)})
 }
 
 // emergencyStop cancels the proposal's workflow on a guardian token: the workflow's

@@ -44,7 +44,7 @@ func testUnservedMultisigIsRefused(t *testing.T, e *env) {
 	approve := governor.NewApproveUpgradeInstruction(own, landed, attacker.PublicKey())
 	execute := governor.NewExecuteUpgradeInstructionFor(e.chain.proposals[landed], attacker.PublicKey())
 	pause := governor.NewPauseSystemInstruction(own, attacker.PublicKey())
-	resume := governor.NewResumeSystemInstruction(own, []solana.PublicKey{attacker.PublicKey()})
+	resume := governor.NewResumeSystemInstruction(own, attacker.PublicKey())
 	plan := map[string]any{"target_version": 2, "from_version": 1}
 
 	for _, tc := range []struct {

@@ -114,7 +114,7 @@ func TestOutsidersMultisigIsNotServedOnLocalnet(t *testing.T) {
 	initIx := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), attacker.PublicKey(), governor.InitializeMultisigArgs{
 		Members: []solana.PublicKey{attacker.PublicKey()}, Threshold: 1, TimelockSeconds: 3600,
 		ProposalLifetimeSeconds: 3600, Guardian: attacker.PublicKey(),
-		GraceSeconds: governor.DefaultGraceSeconds,
+		GraceSeconds: governor.DefaultGraceSeconds, MaxPauseSeconds: governor.DefaultMaxPauseSeconds, PauseCooldownSeconds: governor.DefaultPauseCooldownSeconds,
 	})
 	ce.send([]solana.Instruction{initIx}, attacker, createKey)
 	// Its own program and buffer, handed to its own PDA.

@@ -3,7 +3,9 @@ package api
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
+	"time"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gin-gonic/gin"
@@ -15,13 +17,46 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
 
-// SystemResponse answers pause and resume.
+// SystemResponse answers pause and resume. Pausing, holding a pause and resuming are votes of
+// single members, each in a transaction of its own (internal/lifecycle).
 type SystemResponse struct {
 	Multisig  string `json:"multisig"`
 	Signature string `json:"signature"`
-	Paused    bool   `json:"paused"`
-	// Signalled lists the proposal workflows told that the system resumed.
+	// Paused is the effective pause after the transaction (a lapsed pause is no pause).
+	Paused bool `json:"paused"`
+	// PauseExpiresAt is when the pause lapses unless threshold members hold it; null when not
+	// paused or held until resumed.
+	PauseExpiresAt *time.Time `json:"pause_expires_at"`
+	// Votes counts the current members who voted for this action so far (pause holders or
+	// resume votes), of Threshold.
+	Votes     int `json:"votes"`
+	Threshold int `json:"threshold"`
+	// Signalled lists the workflows told that the system resumed.
 	Signalled []string `json:"signalled,omitempty"`
+}
+
+// systemState reads a multisig and the chain's clock: its pause is effective only until it
+// lapses.
+func (s *Server) systemState(ctx context.Context, multisig solana.PublicKey, field string) (*governor.Multisig, int64, error) {
+	ms, err := s.governedMultisig(ctx, multisig, field)
+	if err != nil {
+		return nil, 0, err
+	}
+	now, err := s.chain.ChainTime(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the chain's clock: %w", err)
+	}
+	return ms, now, nil
+}
+
+func systemResponse(multisig solana.PublicKey, sig string, ms *governor.Multisig, now int64, voters []solana.PublicKey) SystemResponse {
+	out := SystemResponse{Multisig: multisig.String(), Signature: sig, Paused: ms.IsPaused(now),
+		Votes: lifecycle.MemberVotes(ms.Members, voters), Threshold: int(ms.Threshold)}
+	if out.Paused && ms.PauseExpiresAt != math.MaxInt64 {
+		t := time.Unix(ms.PauseExpiresAt, 0).UTC()
+		out.PauseExpiresAt = &t
+	}
+	return out
 }
 
 func (s *Server) pauseSystem(c *gin.Context) {
@@ -41,7 +76,7 @@ func (s *Server) pauseSystem(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	ms, err := s.governedMultisig(ctx, ix.Multisig, "transaction")
+	ms, now, err := s.systemState(ctx, ix.Multisig, "transaction")
 	if err != nil {
 		respond(c, err)
 		return
@@ -54,8 +89,8 @@ func (s *Server) pauseSystem(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	if ms.Paused {
-		respond(c, newError(http.StatusConflict, CodeInvalidState, "", "multisig %s is already paused", ix.Multisig))
+	if err := lifecycle.CanPause(ms, ix.Pauser, now); err != nil {
+		respond(c, newError(http.StatusConflict, CodeInvalidState, "transaction", "%v", err))
 		return
 	}
 	sig, err := s.chain.SendSigned(ctx, tx.tx)
@@ -63,14 +98,21 @@ func (s *Server) pauseSystem(c *gin.Context) {
 		respond(c, fmt.Errorf("submit pause of %s: %w", ix.Multisig, err))
 		return
 	}
+	after, now, err := s.systemState(ctx, ix.Multisig, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	out := systemResponse(ix.Multisig, sig.String(), after, now, after.PauseVotes)
 	if err := s.audit(c, store.AuditEntry{
 		Actor: ix.Pauser.String(), Action: ActionSystemPaused, Signature: sig.String(),
-		Details: map[string]any{"multisig": ix.Multisig.String()},
+		Details: map[string]any{"multisig": ix.Multisig.String(), "votes": out.Votes, "threshold": out.Threshold,
+			"held": after.PauseExpiresAt == math.MaxInt64},
 	}); err != nil {
 		respond(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, SystemResponse{Multisig: ix.Multisig.String(), Signature: sig.String(), Paused: true})
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) resumeSystem(c *gin.Context) {
@@ -90,55 +132,60 @@ func (s *Server) resumeSystem(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	ms, err := s.governedMultisig(ctx, ix.Multisig, "transaction")
+	ms, now, err := s.systemState(ctx, ix.Multisig, "transaction")
 	if err != nil {
 		respond(c, err)
 		return
 	}
-	// The program's quorum: distinct current members among the signers; another signer (a
-	// fee payer) neither counts nor is refused.
-	if n := lifecycle.ResumeSigners(ms.Members, ix.Signers); n < int(ms.Threshold) {
-		respond(c, newError(http.StatusForbidden, CodeBelowThreshold, "transaction",
-			"%d distinct members signed; resuming needs the threshold of %d (other signers do not count)", n, ms.Threshold))
+	if err := requireMember(ms, ix.Member, false, "transaction"); err != nil {
+		respond(c, err)
 		return
 	}
 	if err := s.checkNotReplayed(ctx, tx, "transaction"); err != nil {
 		respond(c, err)
 		return
 	}
-	if !ms.Paused {
-		respond(c, newError(http.StatusConflict, CodeInvalidState, "", "multisig %s is not paused", ix.Multisig))
+	if err := lifecycle.CanVoteResume(ms, ix.Member, now); err != nil {
+		respond(c, newError(http.StatusConflict, CodeInvalidState, "transaction", "%v", err))
 		return
 	}
+	votesBefore := ms.ResumeVotes
 	sig, err := s.chain.SendSigned(ctx, tx.tx)
 	if err != nil {
-		respond(c, fmt.Errorf("submit resume of %s: %w", ix.Multisig, err))
+		respond(c, fmt.Errorf("submit resume vote on %s: %w", ix.Multisig, err))
 		return
 	}
+	after, now, err := s.systemState(ctx, ix.Multisig, "transaction")
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	voters := append(votesBefore, ix.Member)
+	if after.IsPaused(now) {
+		voters = after.ResumeVotes
+	}
+	out := systemResponse(ix.Multisig, sig.String(), after, now, voters)
+	action := ActionResumeVoted
+	if !out.Paused {
+		action = ActionSystemResumed
+	}
 	if err := s.audit(c, store.AuditEntry{
-		Actor: firstMember(ms, ix.Signers).String(), Action: ActionSystemResumed, Signature: sig.String(),
-		Details: map[string]any{"multisig": ix.Multisig.String(), "signers": keys(ix.Signers)},
+		Actor: ix.Member.String(), Action: action, Signature: sig.String(),
+		Details: map[string]any{"multisig": ix.Multisig.String(), "votes": out.Votes, "threshold": out.Threshold},
 	}); err != nil {
 		respond(c, err)
 		return
 	}
-	// The resume is on chain whatever happens next; waiting workflows also poll, so a
-	// signal that fails only delays them.
-	signalled, err := s.signalResumed(ctx, ix.Multisig)
-	if err != nil {
-		logger(c).Warn("signal workflows after resume", "multisig", ix.Multisig, "error", err)
-	}
-	c.JSON(http.StatusOK, SystemResponse{Multisig: ix.Multisig.String(), Signature: sig.String(), Paused: false, Signalled: signalled})
-}
-
-// firstMember is the first signer who is a member (the quorum guarantees one).
-func firstMember(ms *governor.Multisig, signers []solana.PublicKey) solana.PublicKey {
-	for _, k := range signers {
-		if ms.IsMember(k) {
-			return k
+	if !out.Paused {
+		// The resume is on chain whatever happens next; waiting workflows also poll, so a
+		// signal that fails only delays them.
+		signalled, err := s.signalResumed(ctx, ix.Multisig)
+		if err != nil {
+			logger(c).Warn("signal workflows after resume", "multisig", ix.Multisig, "error", err)
 		}
+		out.Signalled = signalled
 	}
-	return signers[0]
+	c.JSON(http.StatusOK, out)
 }
 
 // signalResumed tells every running proposal and migration workflow of the multisig that it

@@ -13,6 +13,7 @@ import (
 
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
 )
 
 // UnsignedTxResponse is a transaction for wallets to sign: the member signs Message (the
@@ -274,10 +275,10 @@ func (s *Server) buildExecute(c *gin.Context) {
 }
 
 type buildSystemBody struct {
-	Multisig string   `json:"multisig"`
-	Pauser   string   `json:"pauser"`
-	Signers  []string `json:"signers"`
-	FeePayer string   `json:"fee_payer"`
+	Multisig string `json:"multisig"`
+	Pauser   string `json:"pauser"`
+	Member   string `json:"member"`
+	FeePayer string `json:"fee_payer"`
 }
 
 func (s *Server) buildPause(c *gin.Context) {
@@ -286,8 +287,8 @@ func (s *Server) buildPause(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	if b.Signers != nil {
-		respond(c, badRequest(CodeUnknownField, "signers", "pause has one signer: pauser"))
+	if b.Member != "" {
+		respond(c, badRequest(CodeUnknownField, "member", "pause is signed by its pauser"))
 		return
 	}
 	multisig, err := pubkeyField("multisig", b.Multisig)
@@ -318,6 +319,8 @@ func (s *Server) buildPause(c *gin.Context) {
 		TxSummary{Multisig: multisig.String(), Then: "POST /system/pause"})
 }
 
+// buildResume builds one member's resume vote: threshold votes, each signed on its own (no
+// co-signing within a blockhash's minute), lift the pause.
 func (s *Server) buildResume(c *gin.Context) {
 	var b buildSystemBody
 	if err := bindJSON(c, &b); err != nil {
@@ -325,7 +328,7 @@ func (s *Server) buildResume(c *gin.Context) {
 		return
 	}
 	if b.Pauser != "" {
-		respond(c, badRequest(CodeUnknownField, "pauser", "resume is signed by signers, not a pauser"))
+		respond(c, badRequest(CodeUnknownField, "pauser", "a resume vote is signed by a member, not a pauser"))
 		return
 	}
 	multisig, err := pubkeyField("multisig", b.Multisig)
@@ -333,46 +336,29 @@ func (s *Server) buildResume(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	if len(b.Signers) == 0 || len(b.Signers) > governor.MaxMembers {
-		respond(c, badRequest(CodeMissingField, "signers", "list 1 to %d member addresses", governor.MaxMembers))
-		return
-	}
-	signers := make([]solana.PublicKey, 0, len(b.Signers))
-	seen := map[solana.PublicKey]bool{}
-	for i, v := range b.Signers {
-		k, err := pubkeyField(fmt.Sprintf("signers[%d]", i), v)
-		if err != nil {
-			respond(c, err)
-			return
-		}
-		if seen[k] {
-			respond(c, invalidField(fmt.Sprintf("signers[%d]", i), "%s is listed twice", k))
-			return
-		}
-		seen[k] = true
-		signers = append(signers, k)
-	}
-	payer, err := optionalPayer(b.FeePayer, signers[0])
+	member, err := pubkeyField("member", b.Member)
 	if err != nil {
 		respond(c, err)
 		return
 	}
-	ms, err := s.governedMultisig(c.Request.Context(), multisig, "multisig")
+	payer, err := optionalPayer(b.FeePayer, member)
 	if err != nil {
 		respond(c, err)
 		return
 	}
-	for i, k := range signers {
-		if err := requireMember(ms, k, false, fmt.Sprintf("signers[%d]", i)); err != nil {
-			respond(c, err)
-			return
-		}
-	}
-	if len(signers) < int(ms.Threshold) {
-		respond(c, newError(http.StatusForbidden, CodeBelowThreshold, "signers",
-			"%d signers; resuming needs the threshold of %d", len(signers), ms.Threshold))
+	ms, now, err := s.systemState(c.Request.Context(), multisig, "multisig")
+	if err != nil {
+		respond(c, err)
 		return
 	}
-	s.replyUnsigned(c, governor.NewResumeSystemInstruction(multisig, signers), payer,
+	if err := requireMember(ms, member, false, "member"); err != nil {
+		respond(c, err)
+		return
+	}
+	if err := lifecycle.CanVoteResume(ms, member, now); err != nil {
+		respond(c, newError(http.StatusConflict, CodeInvalidState, "multisig", "%v", err))
+		return
+	}
+	s.replyUnsigned(c, governor.NewResumeSystemInstruction(multisig, member), payer,
 		TxSummary{Multisig: multisig.String(), Then: "POST /system/resume"})
 }

@@ -162,7 +162,10 @@ type CancelResponse struct {
 	Mode       string `json:"mode"`
 	Signature  string `json:"signature,omitempty"`
 	WorkflowID string `json:"workflow_id"`
-	Status     string `json:"status"`
+	// Status is cancelled, cancel_voted (a member's vote) or cancel_requested.
+	Status    string `json:"status"`
+	Votes     int    `json:"votes,omitempty"`
+	Threshold int    `json:"threshold,omitempty"`
 }
 
 // ExecuteResponse answers POST /proposals/{id}/execute.
@@ -175,9 +178,14 @@ type ExecuteResponse struct {
 
 // SystemResponse answers POST /system/pause and /system/resume.
 type SystemResponse struct {
-	Multisig  string   `json:"multisig"`
-	Signature string   `json:"signature"`
-	Paused    bool     `json:"paused"`
+	Multisig  string `json:"multisig"`
+	Signature string `json:"signature"`
+	// Paused is the effective pause after the transaction; PauseExpiresAt when it lapses.
+	Paused         bool       `json:"paused"`
+	PauseExpiresAt *time.Time `json:"pause_expires_at"`
+	// Votes of Threshold: members holding the pause, or voting to resume it.
+	Votes     int      `json:"votes"`
+	Threshold int      `json:"threshold"`
 	Signalled []string `json:"signalled,omitempty"`
 }
 

@@ -62,11 +62,11 @@ func TestClientTypesMatchTheServers(t *testing.T) {
 		Proposal: "P", Member: "A", Signature: "s", Approvals: 3, Threshold: 3, Status: "approved", Eta: &now,
 	})
 	roundTrip[apiclient.CancelResponse](t, api.CancelResponse{
-		Proposal: "P", Mode: "transaction", Signature: "s", WorkflowID: "w", Status: "cancelled",
+		Proposal: "P", Mode: "transaction", Signature: "s", WorkflowID: "w", Status: "cancel_voted", Votes: 1, Threshold: 3,
 	})
 	roundTrip[apiclient.ExecuteResponse](t, api.ExecuteResponse{Proposal: "P", Signalled: true, Workflow: wf})
 	roundTrip[apiclient.SystemResponse](t, api.SystemResponse{
-		Multisig: "M", Signature: "s", Paused: true, Signalled: []string{"proposal-P"},
+		Multisig: "M", Signature: "s", Paused: true, PauseExpiresAt: &now, Votes: 1, Threshold: 2, Signalled: []string{"proposal-P"},
 	})
 	roundTrip[apiclient.Migration](t, api.MigrationResponse{
 		ID: "migration-P", WorkflowStatus: "running", RunID: "r", QueryError: "q",

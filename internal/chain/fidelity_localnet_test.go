@@ -117,7 +117,7 @@ func TestTimeTravelMovesTheProgramsClockOnlyForward(t *testing.T) {
 	init := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), payer.PublicKey(), governor.InitializeMultisigArgs{
 		Members: []solana.PublicKey{payer.PublicKey()}, Threshold: 1, TimelockSeconds: 3600,
 		ProposalLifetimeSeconds: 3600, Guardian: payer.PublicKey(),
-		GraceSeconds: governor.DefaultGraceSeconds,
+		GraceSeconds: governor.DefaultGraceSeconds, MaxPauseSeconds: governor.DefaultMaxPauseSeconds, PauseCooldownSeconds: governor.DefaultPauseCooldownSeconds,
 	})
 	if _, err := c.Send(ctx, []solana.Instruction{init}, payer, createKey); err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+	computebudget "github.com/gagliardetto/solana-go/programs/compute-budget"
 	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/gagliardetto/solana-go/rpc"
 
@@ -136,6 +137,21 @@ func oneEvent[T governor.Event](t *testing.T, ctx context.Context, c *Client, si
 	return ev
 }
 
+// eventOf returns the transaction's event of type T (a transaction may emit several, as the
+// vote that resumes: ResumeVoted, then SystemResumed).
+func eventOf[T governor.Event](t *testing.T, ctx context.Context, c *Client, sig solana.Signature) T {
+	t.Helper()
+	evs := eventsOf(t, ctx, c, sig)
+	for _, e := range evs {
+		if ev, ok := e.(T); ok {
+			return ev
+		}
+	}
+	var zero T
+	t.Fatalf("transaction %s emitted no %T: %#v", sig, zero, evs)
+	return zero
+}
+
 func pubkeys(kps []*Keypair) []solana.PublicKey {
 	out := make([]solana.PublicKey, len(kps))
 	for i, k := range kps {
@@ -174,7 +190,7 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	const timelock, lifetime = 48 * 3600, 7 * 24 * 3600
 	initIx := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), payer.PublicKey(), governor.InitializeMultisigArgs{
 		Members: pubkeys(members), Threshold: 3, TimelockSeconds: timelock, ProposalLifetimeSeconds: lifetime, Guardian: guardian.PublicKey(),
-		GraceSeconds: governor.DefaultGraceSeconds,
+		GraceSeconds: governor.DefaultGraceSeconds, MaxPauseSeconds: governor.DefaultMaxPauseSeconds, PauseCooldownSeconds: governor.DefaultPauseCooldownSeconds,
 	})
 	multisig, authority := initIx.Multisig, initIx.Authority
 	sig := send(t, ctx, c, []solana.Instruction{initIx}, payer, createKey)
@@ -406,12 +422,21 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	}
 	_, err = execute(p1)
 	wantGovernorError(t, err, governor.ErrSystemPaused)
-	_, err = c.Send(ctx, []solana.Instruction{governor.NewResumeSystemInstruction(multisig, pubkeys(members[:2]))}, payer, members[0], members[1])
-	wantGovernorError(t, err, governor.ErrNotEnoughSignatures)
+	// Resuming takes threshold (3) members' votes, each in a transaction of its own.
 	resumers := members[2:]
-	sig = send(t, ctx, c, []solana.Instruction{governor.NewResumeSystemInstruction(multisig, pubkeys(resumers))},
-		append([]*Keypair{payer}, resumers...)...)
-	if ev := oneEvent[*governor.SystemResumed](t, ctx, c, sig); !slices.Equal(ev.Signers, pubkeys(resumers)) || ev.Multisig != multisig {
+	for i, m := range resumers {
+		sig = send(t, ctx, c, []solana.Instruction{governor.NewResumeSystemInstruction(multisig, m.PublicKey())}, payer, m)
+		if v := eventOf[*governor.ResumeVoted](t, ctx, c, sig); int(v.Votes) != i+1 || v.Member != m.PublicKey() {
+			t.Fatalf("ResumeVoted %+v", v)
+		}
+		if i == 0 {
+			// A second vote of the same member (a different transaction: a priority fee).
+			_, err = c.Send(ctx, []solana.Instruction{computebudget.NewSetComputeUnitPriceInstruction(1).Build(),
+				governor.NewResumeSystemInstruction(multisig, m.PublicKey())}, payer, m)
+			wantGovernorError(t, err, governor.ErrAlreadyVoted)
+		}
+	}
+	if ev := eventOf[*governor.SystemResumed](t, ctx, c, sig); !slices.Equal(ev.Signers, pubkeys(resumers)) || ev.Multisig != multisig {
 		t.Fatalf("SystemResumed %+v", ev)
 	}
 	if ms, _ := c.GetMultisig(ctx, multisig); ms.Paused {

@@ -22,7 +22,7 @@ func TestLandedFailureIsAProgramErrorWithSignatureAndLogs(t *testing.T) {
 	// Threshold 0 breaks a rule: without preflight the transaction lands and fails.
 	ix := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), payer.PublicKey(), governor.InitializeMultisigArgs{
 		Members: []solana.PublicKey{payer.PublicKey()}, Threshold: 0, TimelockSeconds: 3600, ProposalLifetimeSeconds: 3600, Guardian: payer.PublicKey(),
-		GraceSeconds: governor.DefaultGraceSeconds,
+		GraceSeconds: governor.DefaultGraceSeconds, MaxPauseSeconds: governor.DefaultMaxPauseSeconds, PauseCooldownSeconds: governor.DefaultPauseCooldownSeconds,
 	})
 	_, err := c.Send(ctx, []solana.Instruction{ix}, payer, createKey)
 	pe := wantProgramError(t, err, governor.ProgramID, governor.ErrInvalidThreshold.Code)

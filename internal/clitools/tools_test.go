@@ -195,7 +195,7 @@ func (e *env) newGovernance() governance {
 	ix := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), g.Members[0].PublicKey(), governor.InitializeMultisigArgs{
 		Members: keys, Threshold: 2, TimelockSeconds: int64(timelock / time.Second),
 		ProposalLifetimeSeconds: int64(lifetime / time.Second), Guardian: e.stack.Guardian.PublicKey(),
-		GraceSeconds: governor.DefaultGraceSeconds,
+		GraceSeconds: governor.DefaultGraceSeconds, MaxPauseSeconds: governor.DefaultMaxPauseSeconds, PauseCooldownSeconds: governor.DefaultPauseCooldownSeconds,
 	})
 	_, err = e.stack.Chain.Send(e.ctx, []solana.Instruction{ix}, g.Members[0].Keypair, createKey)
 	require.NoError(e.t, err, "initialize multisig")

@@ -24,7 +24,29 @@ type Multisig struct {
 	AuthorityBump uint8
 	// GraceSeconds is how long after its eta an approved proposal may still execute.
 	GraceSeconds int64
+	// MaxPauseSeconds: a pause held by fewer than threshold keys lapses after it.
+	MaxPauseSeconds int64
+	// PauseCooldownSeconds: a key whose pause lapsed or was overruled cannot pause again for it.
+	PauseCooldownSeconds int64
+	PausedAt             int64
+	// PauseExpiresAt is 0 when not paused, math.MaxInt64 when threshold members hold the pause.
+	PauseExpiresAt int64
+	PausedBy       solana.PublicKey
+	// PauseVotes are the members holding the current pause; ResumeVotes those voting to lift it.
+	PauseVotes     []solana.PublicKey
+	ResumeVotes    []solana.PublicKey
+	PauseCooldowns []PauseCooldown
 }
+
+// PauseCooldown is a key that may not pause again before Until.
+type PauseCooldown struct {
+	Key   solana.PublicKey
+	Until int64
+}
+
+// IsPaused is the program's effective pause (Multisig::is_paused): the flag is set and the
+// pause has not lapsed at chain time now.
+func (m *Multisig) IsPaused(now int64) bool { return m.Paused && now < m.PauseExpiresAt }
 
 // IsMember reports whether key is a member.
 func (m *Multisig) IsMember(key solana.PublicKey) bool { return slices.Contains(m.Members, key) }
@@ -93,6 +115,8 @@ type Proposal struct {
 	// ExecuteBy is the last moment (inclusive) an approved proposal may execute: eta + the
 	// multisig's grace, set with the eta; 0 before approval.
 	ExecuteBy int64
+	// CancelVotes are the members who voted to cancel; threshold votes cancel.
+	CancelVotes []solana.PublicKey
 }
 
 // Account discriminators and sizes (8 + INIT_SPACE: both are allocated at their maximum).
@@ -102,9 +126,10 @@ var (
 )
 
 const (
-	MultisigAccountSize = 8 + 32 + (4 + MaxMembers*32) + 1 + 8 + 8 + 32 + 1 + 8 + 1 + 1 + 8
+	MultisigAccountSize = 8 + 32 + (4 + MaxMembers*32) + 1 + 8 + 8 + 32 + 1 + 8 + 1 + 1 + 8 +
+		8 + 8 + 8 + 8 + 32 + 2*(4+MaxMembers*32) + (4 + (MaxMembers+1)*40)
 	ProposalAccountSize = 8 + 32 + 8 + 32*4 + 32 + 8 + 32 + (4 + MaxDescriptionLen) +
-		(1 + 1 + 4 + MaxMigrationDataLen) + (4 + MaxMembers*32) + 1 + 8*6 + 32 + 1 + 8
+		(1 + 1 + 4 + MaxMigrationDataLen) + (4 + MaxMembers*32) + 1 + 8*6 + 32 + 1 + 8 + (4 + MaxMembers*32)
 	// ProposalMultisigOffset is where Proposal.Multisig starts: a getProgramAccounts memcmp
 	// on it lists one multisig's proposals.
 	ProposalMultisigOffset = 8

@@ -24,9 +24,16 @@ const (
 	MinGraceSeconds     = 3600
 	MaxGraceSeconds     = 365 * 24 * 3600
 	DefaultGraceSeconds = 14 * 24 * 3600
-	MaxDescriptionLen   = 256
-	MaxMigrationDataLen = 64
-	MaxMigrateAccounts  = 32
+	// A pause by fewer than threshold keys lapses after max_pause (1 hour to 30 days), and the
+	// key that paused may not pause again for the cool-down (0 to 90 days).
+	MinMaxPauseSeconds          = 3600
+	MaxMaxPauseSeconds          = 30 * 24 * 3600
+	DefaultMaxPauseSeconds      = 72 * 3600
+	MaxPauseCooldownSeconds     = 90 * 24 * 3600
+	DefaultPauseCooldownSeconds = 7 * 24 * 3600
+	MaxDescriptionLen           = 256
+	MaxMigrationDataLen         = 64
+	MaxMigrateAccounts          = 32
 )
 
 // EventIxTag prefixes the data of the self-CPI that Anchor's emit_cpi! makes: the event's own

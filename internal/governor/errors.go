@@ -69,6 +69,10 @@ var (
 	ErrProposalLifetimeTooLong     = &Error{Code: 6039, Name: "ProposalLifetimeTooLong", Msg: "Proposal lifetime is longer than the maximum"}
 	ErrInvalidGracePeriod          = &Error{Code: 6040, Name: "InvalidGracePeriod", Msg: "Grace period must be between one hour and 365 days"}
 	ErrApprovalExpired             = &Error{Code: 6041, Name: "ApprovalExpired", Msg: "The approval expired: the proposal was not executed within its grace period after the eta"}
+	ErrInvalidMaxPause             = &Error{Code: 6042, Name: "InvalidMaxPause", Msg: "Maximum pause must be between one hour and 30 days"}
+	ErrInvalidPauseCooldown        = &Error{Code: 6043, Name: "InvalidPauseCooldown", Msg: "Pause cool-down must be between 0 and 90 days"}
+	ErrPauseCoolingDown            = &Error{Code: 6044, Name: "PauseCoolingDown", Msg: "This key paused before and its pause lapsed or was overruled: it cannot pause again before its cool-down ends"}
+	ErrAlreadyVoted                = &Error{Code: 6045, Name: "AlreadyVoted", Msg: "This member has already voted"}
 )
 
 // governorErrors lists GovernorError's variants by index.
@@ -115,6 +119,10 @@ var governorErrors = []*Error{
 	ErrProposalLifetimeTooLong,
 	ErrInvalidGracePeriod,
 	ErrApprovalExpired,
+	ErrInvalidMaxPause,
+	ErrInvalidPauseCooldown,
+	ErrPauseCoolingDown,
+	ErrAlreadyVoted,
 }
 
 var errorsByCode = func() map[uint32]*Error {

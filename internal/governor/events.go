@@ -79,11 +79,40 @@ type AccountsMigrated struct {
 	Accounts      []solana.PublicKey
 }
 
-// SystemPaused is emitted by pause_system.
+// SystemPaused is emitted by pause_system when a pause starts.
 type SystemPaused struct {
 	Multisig solana.PublicKey
 	PausedBy solana.PublicKey
 	At       int64
+	// ExpiresAt is when the pause lapses (math.MaxInt64 when threshold members hold it).
+	ExpiresAt int64
+}
+
+// UpgradeCancelVoted is emitted by a member's cancel_upgrade: a vote; threshold votes cancel.
+type UpgradeCancelVoted struct {
+	Multisig  solana.PublicKey
+	Proposal  solana.PublicKey
+	Member    solana.PublicKey
+	Votes     uint8
+	Threshold uint8
+}
+
+// PauseExtendVoted is emitted by a member's pause_system while paused: threshold votes hold
+// the pause until resumed (ExpiresAt becomes math.MaxInt64).
+type PauseExtendVoted struct {
+	Multisig  solana.PublicKey
+	Member    solana.PublicKey
+	Votes     uint8
+	Threshold uint8
+	ExpiresAt int64
+}
+
+// ResumeVoted is emitted by resume_system: one member's vote; threshold votes resume.
+type ResumeVoted struct {
+	Multisig  solana.PublicKey
+	Member    solana.PublicKey
+	Votes     uint8
+	Threshold uint8
 }
 
 // SystemResumed is emitted by resume_system.
@@ -101,6 +130,9 @@ func (*UpgradeCancelled) EventName() string    { return "UpgradeCancelled" }
 func (*AccountsMigrated) EventName() string    { return "AccountsMigrated" }
 func (*SystemPaused) EventName() string        { return "SystemPaused" }
 func (*SystemResumed) EventName() string       { return "SystemResumed" }
+func (*UpgradeCancelVoted) EventName() string  { return "UpgradeCancelVoted" }
+func (*PauseExtendVoted) EventName() string    { return "PauseExtendVoted" }
+func (*ResumeVoted) EventName() string         { return "ResumeVoted" }
 
 // eventTypes lists every event once; DecodeEvent finds them by discriminator.
 var eventTypes = []func() Event{
@@ -112,6 +144,9 @@ var eventTypes = []func() Event{
 	func() Event { return new(AccountsMigrated) },
 	func() Event { return new(SystemPaused) },
 	func() Event { return new(SystemResumed) },
+	func() Event { return new(UpgradeCancelVoted) },
+	func() Event { return new(PauseExtendVoted) },
+	func() Event { return new(ResumeVoted) },
 }
 
 var eventsByDiscriminator = func() map[Discriminator]func() Event {

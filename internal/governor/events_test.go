@@ -3,6 +3,7 @@ package governor
 import (
 	"crypto/sha256"
 	"errors"
+	"math"
 	"reflect"
 	"testing"
 )
@@ -22,8 +23,11 @@ func sampleEvents() []Event {
 			BufferHash: sha256.Sum256([]byte("elf")), ExecutedAt: 9},
 		&UpgradeCancelled{Multisig: key("m"), Proposal: key("p"), CancelledBy: key("g"), ByGuardian: true, CancelledAt: 10},
 		&AccountsMigrated{Multisig: key("m"), Proposal: key("p"), TargetProgram: key("t"), Accounts: keys("s", 4)},
-		&SystemPaused{Multisig: key("m"), PausedBy: key("g"), At: 11},
+		&SystemPaused{Multisig: key("m"), PausedBy: key("g"), At: 11, ExpiresAt: 11 + 72*3600},
 		&SystemResumed{Multisig: key("m"), Signers: keys("m", 3), At: 12},
+		&UpgradeCancelVoted{Multisig: key("m"), Proposal: key("p"), Member: key("x"), Votes: 1, Threshold: 3},
+		&PauseExtendVoted{Multisig: key("m"), Member: key("x"), Votes: 3, Threshold: 3, ExpiresAt: math.MaxInt64},
+		&ResumeVoted{Multisig: key("m"), Member: key("y"), Votes: 2, Threshold: 3},
 	}
 }
 
@@ -62,6 +66,7 @@ func TestSystemPausedEventBytes(t *testing.T) {
 	want := append([]byte{0xe4, 0x45, 0xa5, 0x2e, 0x51, 0xcb, 0x9a, 0x1d}, sum[:8]...)
 	m, g := key("m"), key("g")
 	want = append(append(append(want, m[:]...), g[:]...), 0x02, 0x01, 0, 0, 0, 0, 0, 0)
+	want = append(want, 0, 0, 0, 0, 0, 0, 0, 0) // expires_at
 	if string(data) != string(want) {
 		t.Fatalf("got  %x\nwant %x", data, want)
 	}

@@ -55,7 +55,7 @@ func sampleInstructions() []Instruction {
 		NewCancelUpgradeInstruction(multisig, proposal, key("guardian")),
 		NewMigrateAccountInstruction(multisig, proposal, key("target"), key("cranker"), keys("state", 4)),
 		NewPauseSystemInstruction(multisig, key("guardian")),
-		NewResumeSystemInstruction(multisig, keys("member", 3)),
+		NewResumeSystemInstruction(multisig, key("member")),
 	}
 }
 
@@ -156,15 +156,15 @@ func TestArgsEncodeAsBorsh(t *testing.T) {
 
 	init := NewInitializeMultisigInstruction(key("c"), key("p"), InitializeMultisigArgs{
 		Members: keys("m", 2), Threshold: 2, TimelockSeconds: 3600, ProposalLifetimeSeconds: -1, Guardian: key("g"),
-		GraceSeconds: 7200,
+		GraceSeconds: 7200, MaxPauseSeconds: 3600, PauseCooldownSeconds: 0,
 	})
 	got, _ = init.Data()
 	body := got[8:]
-	if len(body) != 4+64+1+8+8+32+8 || body[0] != 2 || body[68] != 2 {
+	if len(body) != 4+64+1+8+8+32+8+8+8 || body[0] != 2 || body[68] != 2 {
 		t.Fatalf("initialize_multisig args %x", body)
 	}
-	if string(body[len(body)-8:]) != string([]byte{0x20, 0x1c, 0, 0, 0, 0, 0, 0}) {
-		t.Fatalf("grace 7200 as i64 LE, last: %x", body[len(body)-8:])
+	if string(body[len(body)-24:len(body)-16]) != string([]byte{0x20, 0x1c, 0, 0, 0, 0, 0, 0}) {
+		t.Fatalf("grace 7200 as i64 LE: %x", body[len(body)-24:len(body)-16])
 	}
 	if string(body[69:77]) != string([]byte{0x10, 0x0e, 0, 0, 0, 0, 0, 0}) {
 		t.Fatalf("timelock 3600 as i64 LE: %x", body[69:77])
@@ -187,7 +187,7 @@ func TestValidateNamesTheMissingAccount(t *testing.T) {
 		{NewMigrateAccountInstruction(multisig, key("p"), key("t"), key("c"), nil), "0 accounts, want 1 to 32"},
 		{NewMigrateAccountInstruction(multisig, key("p"), key("t"), key("c"), keys("s", 33)), "33 accounts, want 1 to 32"},
 		{NewMigrateAccountInstruction(multisig, key("p"), key("t"), key("c"), []solana.PublicKey{key("a"), {}}), "accounts[1] is not set"},
-		{NewResumeSystemInstruction(multisig, nil), "0 signers"},
+		{NewResumeSystemInstruction(multisig, solana.PublicKey{}), "account member is not set"},
 		{NewPauseSystemInstruction(multisig, solana.PublicKey{}), "account pauser is not set"},
 		{NewInitializeMultisigInstruction(key("c"), solana.PublicKey{}, InitializeMultisigArgs{Members: keys("m", 1), GraceSeconds: DefaultGraceSeconds}), "account payer is not set"},
 	}
@@ -236,13 +236,13 @@ func TestDecodeInstructionRejectsWhatTheServerMustNotAccept(t *testing.T) {
 	if _, err := DecodeInstruction(ProgramID, propose.Accounts(), pdata[:len(pdata)-1]); !errors.Is(err, ErrMalformed) {
 		t.Errorf("truncated args: err = %v", err)
 	}
-	// Resume signers must sign: an unsigned entry counts for nothing on-chain.
-	resume := NewResumeSystemInstruction(multisig, keys("m", 2))
+	// The resume voter must sign: an unsigned vote counts for nothing on-chain.
+	resume := NewResumeSystemInstruction(multisig, key("m"))
 	rdata, _ := resume.Data()
 	rm := resume.Accounts()
-	rm[len(rm)-1].IsSigner = false
-	if _, err := DecodeInstruction(ProgramID, rm, rdata); err == nil || !strings.Contains(err.Error(), "signers[1] must sign") {
-		t.Errorf("unsigned resume signer: err = %v", err)
+	rm[1].IsSigner = false
+	if _, err := DecodeInstruction(ProgramID, rm, rdata); err == nil || !strings.Contains(err.Error(), "member must sign") {
+		t.Errorf("unsigned resume vote: err = %v", err)
 	}
 }
 

@@ -156,7 +156,7 @@ func idlType(t reflect.Type) any {
 // goTypes are the Go definitions of every type the IDL defines.
 var goTypes = func() map[string]reflect.Type {
 	m := map[string]reflect.Type{}
-	for _, v := range []any{InitializeMultisigArgs{}, ProposeUpgradeArgs{}, MigrationPlan{}, Multisig{}, Proposal{}, ProposalStatus(0)} {
+	for _, v := range []any{InitializeMultisigArgs{}, ProposeUpgradeArgs{}, MigrationPlan{}, Multisig{}, Proposal{}, ProposalStatus(0), PauseCooldown{}} {
 		m[reflect.TypeOf(v).Name()] = reflect.TypeOf(v)
 	}
 	for _, newEv := range eventTypes {

@@ -16,6 +16,12 @@ type InitializeMultisigArgs struct {
 	// GraceSeconds is how long after its eta an approved proposal may still execute
 	// (MinGraceSeconds to MaxGraceSeconds; DefaultGraceSeconds is 14 days, as Compound's timelock).
 	GraceSeconds int64
+	// MaxPauseSeconds: a pause by fewer than threshold keys lapses after it
+	// (MinMaxPauseSeconds..MaxMaxPauseSeconds; DefaultMaxPauseSeconds 72 h).
+	MaxPauseSeconds int64
+	// PauseCooldownSeconds: a key whose pause lapsed or was overruled cannot pause again for
+	// it (0..MaxPauseCooldownSeconds; DefaultPauseCooldownSeconds 7 days).
+	PauseCooldownSeconds int64
 }
 
 // InitializeMultisig creates a multisig: members, approval threshold, timelock, guardian.

@@ -2,27 +2,25 @@ package governor
 
 import "github.com/gagliardetto/solana-go"
 
-// ResumeSystem: threshold members, signing the same transaction, lift the pause.
+// ResumeSystem is one member's vote to lift the pause; threshold votes, each in a transaction
+// of its own, resume the multisig.
 type ResumeSystem struct {
 	Multisig solana.PublicKey // writable
-	// Signers are the members signing the resume (readonly signer remaining accounts).
-	Signers []solana.PublicKey
+	Member   solana.PublicKey // a current member; signs
 }
 
-// NewResumeSystemInstruction builds resume_system; every signer must sign the transaction.
-func NewResumeSystemInstruction(multisig solana.PublicKey, signers []solana.PublicKey) *ResumeSystem {
-	return &ResumeSystem{Multisig: multisig, Signers: signers}
+// NewResumeSystemInstruction builds resume_system for one member's vote.
+func NewResumeSystemInstruction(multisig, member solana.PublicKey) *ResumeSystem {
+	return &ResumeSystem{Multisig: multisig, Member: member}
 }
 
 func (ix *ResumeSystem) Name() string { return "resume_system" }
 
 func (ix *ResumeSystem) layout() layout {
-	return layout{
-		accounts: append([]accountSlot{
-			{name: "multisig", key: &ix.Multisig, writable: true},
-		}, eventCPISlots()...),
-		remaining: &remainingAccounts{name: "signers", keys: &ix.Signers, signer: true, min: 1, max: MaxMembers},
-	}
+	return layout{accounts: append([]accountSlot{
+		{name: "multisig", key: &ix.Multisig, writable: true},
+		{name: "member", key: &ix.Member, signer: true},
+	}, eventCPISlots()...)}
 }
 
 func (ix *ResumeSystem) ProgramID() solana.PublicKey     { return ProgramID }

@@ -6,7 +6,11 @@
 package lifecycle
 
 import (
+	"errors"
+	"fmt"
+	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
@@ -156,19 +160,85 @@ func Actions(s State) []Allowed {
 	return out
 }
 
-// ResumeSigners counts the distinct current members among a resume transaction's signers, as
-// the program does: other signers are ignored, neither counted nor refused.
-func ResumeSigners(members, signers []solana.PublicKey) int {
+// MemberVotes counts the distinct current members among voters, as the program counts cancel,
+// pause and resume votes: a vote of a key that is no longer a member does not count.
+func MemberVotes(members, voters []solana.PublicKey) int {
 	var seen []solana.PublicKey
-	for _, s := range signers {
-		if slices.Contains(members, s) && !slices.Contains(seen, s) {
-			seen = append(seen, s)
+	for _, v := range voters {
+		if slices.Contains(members, v) && !slices.Contains(seen, v) {
+			seen = append(seen, v)
 		}
 	}
 	return len(seen)
 }
 
-// CanResume is the resume quorum: threshold distinct current members signed.
-func CanResume(threshold uint8, members, signers []solana.PublicKey) bool {
-	return ResumeSigners(members, signers) >= int(threshold)
+// CanPause says whether key's pause_system would be accepted at chain time now (the program's
+// rules): a new pause by a member or the guardian unless the key is cooling down, or, while
+// paused, a member's vote to hold the pause (once).
+func CanPause(ms *governor.Multisig, key solana.PublicKey, now int64) error {
+	member := ms.IsMember(key)
+	if !member && !key.Equals(ms.Guardian) {
+		return fmt.Errorf("%s is neither a member nor the guardian", key)
+	}
+	if ms.IsPaused(now) {
+		if !member {
+			return errors.New("the multisig is already paused (members may vote to hold the pause)")
+		}
+		if slices.Contains(ms.PauseVotes, key) {
+			return fmt.Errorf("%s already holds this pause", key)
+		}
+		return nil
+	}
+	until := cooldownUntil(ms, key, now)
+	if until > now {
+		return fmt.Errorf("%s paused before and its pause lapsed or was overruled: it cannot pause again before %s",
+			key, time.Unix(until, 0).UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// cooldownUntil is when key may pause again: its recorded cool-down, or the one a lapsed pause
+// of its own starts when the next pause comes.
+func cooldownUntil(ms *governor.Multisig, key solana.PublicKey, now int64) int64 {
+	var until int64
+	for _, c := range ms.PauseCooldowns {
+		if c.Key.Equals(key) && c.Until > now {
+			until = c.Until
+		}
+	}
+	if ms.Paused && !ms.IsPaused(now) && ms.PausedBy.Equals(key) {
+		lapsed := ms.PauseExpiresAt + ms.PauseCooldownSeconds
+		if lapsed < ms.PauseExpiresAt { // overflow
+			lapsed = math.MaxInt64
+		}
+		until = max(until, lapsed)
+	}
+	return until
+}
+
+// CanVoteResume says whether member's resume vote would be accepted: the multisig is paused
+// (not lapsed) and the member has not voted on this pause yet.
+func CanVoteResume(ms *governor.Multisig, member solana.PublicKey, now int64) error {
+	if !ms.IsMember(member) {
+		return fmt.Errorf("%s is not a member", member)
+	}
+	if !ms.IsPaused(now) {
+		return errors.New("the multisig is not paused")
+	}
+	if slices.Contains(ms.ResumeVotes, member) {
+		return fmt.Errorf("%s has already voted to resume", member)
+	}
+	return nil
+}
+
+// CanVoteCancel says whether member's cancel vote on p would be accepted: the proposal is not
+// over and the member has not voted yet. The guardian cancels alone.
+func CanVoteCancel(p *governor.Proposal, member solana.PublicKey) error {
+	if p.Status != governor.ProposalActive && p.Status != governor.ProposalApproved {
+		return fmt.Errorf("the proposal is %s", strings.ToLower(p.Status.String()))
+	}
+	if slices.Contains(p.CancelVotes, member) {
+		return fmt.Errorf("%s has already voted to cancel", member)
+	}
+	return nil
 }

@@ -67,11 +67,49 @@ func TestOnlyTheProgramsMovesAreAllowed(t *testing.T) {
 	}
 }
 
-func TestResumeCountsDistinctMembersAndIgnoresOthers(t *testing.T) {
+func TestVotesCountDistinctCurrentMembersOnly(t *testing.T) {
 	k := func() solana.PublicKey { return solana.NewWallet().PublicKey() }
 	m1, m2, m3, guardian := k(), k(), k(), k()
 	members := []solana.PublicKey{m1, m2, m3}
-	assert.Equal(t, 2, lifecycle.ResumeSigners(members, []solana.PublicKey{m1, guardian, m2, m1}))
-	assert.True(t, lifecycle.CanResume(2, members, []solana.PublicKey{guardian, m1, m3}), "a non-member signer neither counts nor blocks")
-	assert.False(t, lifecycle.CanResume(2, members, []solana.PublicKey{m1, guardian}))
+	assert.Equal(t, 2, lifecycle.MemberVotes(members, []solana.PublicKey{m1, guardian, m2, m1}))
+	assert.Equal(t, 0, lifecycle.MemberVotes(members, nil))
+}
+
+func TestPauseRules(t *testing.T) {
+	k := func() solana.PublicKey { return solana.NewWallet().PublicKey() }
+	m1, m2, guardian, outsider := k(), k(), k(), k()
+	ms := &governor.Multisig{Members: []solana.PublicKey{m1, m2}, Threshold: 2, Guardian: guardian,
+		MaxPauseSeconds: 100, PauseCooldownSeconds: 1000}
+	assert.NoError(t, lifecycle.CanPause(ms, m1, 10))
+	assert.NoError(t, lifecycle.CanPause(ms, guardian, 10))
+	assert.Error(t, lifecycle.CanPause(ms, outsider, 10))
+
+	// m1 paused at 10 until 110: m2 may vote to hold it, m1 not twice, the guardian not at all.
+	ms.Paused, ms.PausedBy, ms.PauseExpiresAt, ms.PauseVotes = true, m1, 110, []solana.PublicKey{m1}
+	assert.NoError(t, lifecycle.CanPause(ms, m2, 50))
+	assert.Error(t, lifecycle.CanPause(ms, m1, 50))
+	assert.Error(t, lifecycle.CanPause(ms, guardian, 50))
+	assert.NoError(t, lifecycle.CanVoteResume(ms, m2, 50))
+	assert.Error(t, lifecycle.CanVoteResume(ms, guardian, 50), "the guardian does not resume")
+
+	// The pause lapsed at 110: m1 cools down until 1110, m2 may pause.
+	assert.False(t, ms.IsPaused(110))
+	err := lifecycle.CanPause(ms, m1, 200)
+	assert.ErrorContains(t, err, "cannot pause again")
+	assert.NoError(t, lifecycle.CanPause(ms, m2, 200))
+	assert.NoError(t, lifecycle.CanPause(ms, m1, 1111))
+	assert.Error(t, lifecycle.CanVoteResume(ms, m2, 200), "a lapsed pause needs no resume")
+
+	ms.PauseCooldowns = []governor.PauseCooldown{{Key: m2, Until: 5000}}
+	assert.Error(t, lifecycle.CanPause(ms, m2, 200), "a recorded cool-down")
+}
+
+func TestCancelVotes(t *testing.T) {
+	m1 := solana.NewWallet().PublicKey()
+	p := &governor.Proposal{Status: governor.ProposalActive}
+	assert.NoError(t, lifecycle.CanVoteCancel(p, m1))
+	p.CancelVotes = []solana.PublicKey{m1}
+	assert.Error(t, lifecycle.CanVoteCancel(p, m1))
+	p.Status = governor.ProposalExecuted
+	assert.ErrorContains(t, lifecycle.CanVoteCancel(&governor.Proposal{Status: governor.ProposalExecuted}, m1), "executed")
 }

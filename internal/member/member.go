@@ -96,12 +96,8 @@ func Pause(ctx context.Context, c *chain.Client, multisig solana.PublicKey, m *c
 }
 
 // Resume signs resume_system with every given member; the first pays.
-func Resume(ctx context.Context, c *chain.Client, multisig solana.PublicKey, members ...*chain.Keypair) (Signed, error) {
-	keys := make([]solana.PublicKey, len(members))
-	for i, m := range members {
-		keys[i] = m.PublicKey()
-	}
-	tx, err := Sign(ctx, c, []solana.Instruction{governor.NewResumeSystemInstruction(multisig, keys)}, members...)
+func Resume(ctx context.Context, c *chain.Client, multisig solana.PublicKey, m *chain.Keypair) (Signed, error) {
+	tx, err := Sign(ctx, c, []solana.Instruction{governor.NewResumeSystemInstruction(multisig, m.PublicKey())}, m)
 	if err != nil {
 		return Signed{}, fmt.Errorf("resume: %w", err)
 	}

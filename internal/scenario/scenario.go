@@ -131,7 +131,7 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 	ix := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), d.payer.PublicKey(), governor.InitializeMultisigArgs{
 		Members: keys, Threshold: 3, TimelockSeconds: int64(timelock / time.Second),
 		ProposalLifetimeSeconds: int64(lifetime / time.Second), Guardian: d.stack.Guardian.PublicKey(),
-		GraceSeconds: governor.DefaultGraceSeconds,
+		GraceSeconds: governor.DefaultGraceSeconds, MaxPauseSeconds: governor.DefaultMaxPauseSeconds, PauseCooldownSeconds: governor.DefaultPauseCooldownSeconds,
 	})
 	if _, err := d.c.Send(ctx, []solana.Instruction{ix}, d.payer, createKey); err != nil {
 		return fmt.Errorf("initialize multisig: %w", err)

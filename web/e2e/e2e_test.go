@@ -209,7 +209,7 @@ func setUp(ctx context.Context, t *testing.T, st *devstack.Stack) world {
 	ix := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), payer.PublicKey(), governor.InitializeMultisigArgs{
 		Members: memberKeys, Threshold: 3, TimelockSeconds: 3600, ProposalLifetimeSeconds: 7 * 24 * 3600,
 		Guardian:     st.Guardian.PublicKey(),
-		GraceSeconds: governor.DefaultGraceSeconds,
+		GraceSeconds: governor.DefaultGraceSeconds, MaxPauseSeconds: governor.DefaultMaxPauseSeconds, PauseCooldownSeconds: governor.DefaultPauseCooldownSeconds,
 	})
 	_, err = c.Send(ctx, []solana.Instruction{ix}, payer, createKey)
 	require.NoError(t, err)

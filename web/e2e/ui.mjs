@@ -338,10 +338,19 @@ async function run(browser) {
   await page.locator('#review-dialog').getByRole('button', { name: 'Sign in Test Wallet (e2e)' }).click();
   await page.locator('#action-result [role=alert][data-code="wallet_rejected"]').waitFor();
   await page.evaluate(() => { window.__testWallet.reject = false; });
+  // A member's cancel is a vote: members 4, 5 and 1 vote, and the third vote (the threshold)
+  // cancels it.
   await chooseAccount(page, 3);
   await page.fill('#cancel-reason', 'superseded by the next release');
   await page.click('#cancel');
   await sign(page, { Action: 'Cancel the upgrade', Proposal: cancelledAddr, 'Reason (audit trail)': 'superseded by the next release' }, '12-review-cancel');
+  await waitText(page, '#action-result', /vote to cancel is on chain: 1 of 3/, 90_000);
+  await waitText(page, '#proposal-status', /Collecting approvals/, 30_000);
+  for (const i of [4, 0]) {
+    await chooseAccount(page, i);
+    await page.click('#cancel');
+    await sign(page, { Proposal: cancelledAddr, 'Signed by (you)': MEMBERS[i] });
+  }
   await waitText(page, '#action-result', /Cancelled on chain/, 90_000);
   await waitText(page, '#proposal-status', /Cancelled/, 60_000);
   await waitText(page, '#audit', /superseded by the next release/);

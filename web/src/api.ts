@@ -145,6 +145,12 @@ export interface Multisig {
   timelock_seconds: number;
   proposal_lifetime_seconds: number;
   grace_seconds: number;
+  max_pause_seconds: number;
+  pause_cooldown_seconds: number;
+  pause_expires_at: string | null;
+  paused_by?: string;
+  pause_votes: string[];
+  resume_votes: string[];
   guardian: string;
   paused: boolean;
   proposal_index: number;
@@ -240,6 +246,16 @@ export const listProposals = (q: { status?: string; multisig?: string; limit?: n
   p.set('limit', String(q.limit ?? 100));
   return request<ProposalList>('GET', '/proposals?' + p.toString());
 };
+export interface CancelResponse {
+  proposal: string;
+  mode: 'transaction' | 'emergency_stop';
+  signature?: string;
+  workflow_id: string;
+  status: 'cancelled' | 'cancel_voted' | 'cancel_requested';
+  votes?: number;
+  threshold?: number;
+}
+
 export interface Clock {
   chain_time: string;
   server_time: string;

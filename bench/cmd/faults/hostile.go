@@ -431,7 +431,7 @@ func (d *drill) hostileRequests(ctx context.Context, h *hostileSetup) ([]hostile
 	outsiderPause := tx(h.outsider.PublicKey(), []solana.Instruction{
 		governor.NewPauseSystemInstruction(f.Multisig, h.outsider.PublicKey())}, h.outsider)
 	resumeByOne := tx(m[0].PublicKey(), []solana.Instruction{
-		governor.NewResumeSystemInstruction(f.Multisig, []solana.PublicKey{m[0].PublicKey()})}, m[0])
+		governor.NewResumeSystemInstruction(f.Multisig, m[0].PublicKey())}, m[0])
 	outsiderCancel := tx(h.outsider.PublicKey(), []solana.Instruction{
 		governor.NewCancelUpgradeInstruction(f.Multisig, h.proposal, h.outsider.PublicKey())}, h.outsider)
 	executeTx, err := member.Execute(ctx, f.Chain, h.proposal, m[0])
@@ -511,7 +511,7 @@ func (d *drill) hostileRequests(ctx context.Context, h *hostileSetup) ([]hostile
 		{class: "tx", name: "propose with a migration the tx lacks", method: "POST", path: "/proposals", body: jsonBody(map[string]any{"transaction": proposeByMember, "migration": plan}), status: B, code: "migration_mismatch", field: "migration"},
 		{class: "tx", name: "approve sent to propose", method: "POST", path: "/proposals", body: txBody(validApprove2), status: B, code: "wrong_instruction", field: "transaction"},
 		{class: "tx", name: "pause by a non-member", method: "POST", path: "/system/pause", body: txBody(outsiderPause), status: F, code: "not_a_member", field: "transaction"},
-		{class: "tx", name: "resume by one member of 3 needed", method: "POST", path: "/system/resume", body: txBody(resumeByOne), status: F, code: "below_threshold", field: "transaction"},
+		{class: "tx", name: "resume vote while not paused", method: "POST", path: "/system/resume", body: txBody(resumeByOne), status: C, code: "invalid_state", field: "transaction"},
 		{class: "tx", name: "resume tx sent to pause", method: "POST", path: "/system/pause", body: txBody(resumeByOne), status: B, code: "wrong_instruction", field: "transaction"},
 		{class: "tx", name: "cancel by a non-member", method: "POST", path: "/proposals/" + P + "/cancel", body: txBody(outsiderCancel), status: F, code: "not_a_member", field: "transaction"},
 		{class: "tx", name: "cancel reason of 600 bytes", method: "POST", path: "/proposals/" + P + "/cancel", body: jsonBody(map[string]any{"transaction": cancelByMember, "reason": strings.Repeat("r", 600)}), status: B, code: "invalid_field", field: "reason"},

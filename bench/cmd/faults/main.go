@@ -35,6 +35,9 @@
 //	fuzz       go test -fuzz of internal/api's targets, FAULTS_FUZZ_EXECS (10000) inputs each
 //	           within FAULTS_FUZZ_SECONDS (180),
 //	           FuzzLiveAPI against the stack's API server
+//	single-key-obstruction  (singlekey.go) one member votes to cancel and pauses, again after
+//	           its pause lapsed: one vote of three, the pause lapses, its second pause is refused
+//	           (cool-down), and the upgrade executes
 //	outsider-multisig  (outsider.go) a 1-of-1 multisig the operator never served, with a
 //	           program and buffer of its own: proposals and execution asked for many times at
 //	           once, the proposal landed, approved and due through RPC; every request 403

@@ -45,7 +45,7 @@ func (d *drill) outsiderMultisig(ctx context.Context) ([]string, error) {
 	initIx := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), attacker.PublicKey(), governor.InitializeMultisigArgs{
 		Members: []solana.PublicKey{attacker.PublicKey()}, Threshold: 1, TimelockSeconds: governor.MinTimelockSeconds,
 		ProposalLifetimeSeconds: 3600, Guardian: attacker.PublicKey(),
-		GraceSeconds: governor.DefaultGraceSeconds,
+		GraceSeconds: governor.DefaultGraceSeconds, MaxPauseSeconds: governor.DefaultMaxPauseSeconds, PauseCooldownSeconds: governor.DefaultPauseCooldownSeconds,
 	})
 	if _, err := c.Send(ctx, []solana.Instruction{initIx}, attacker, createKey); err != nil {
 		return []string{"set-up failed"}, fmt.Errorf("outsider's multisig: %w", err)

@@ -76,7 +76,7 @@ func New(ctx context.Context, st *devstack.Stack, elfDir string) (*Flow, error) 
 	ix := governor.NewInitializeMultisigInstruction(createKey.PublicKey(), f.Payer.PublicKey(), governor.InitializeMultisigArgs{
 		Members: keys, Threshold: Threshold, TimelockSeconds: int64(Timelock / time.Second),
 		ProposalLifetimeSeconds: int64(Lifetime / time.Second), Guardian: st.Guardian.PublicKey(),
-		GraceSeconds: governor.DefaultGraceSeconds,
+		GraceSeconds: governor.DefaultGraceSeconds, MaxPauseSeconds: governor.DefaultMaxPauseSeconds, PauseCooldownSeconds: governor.DefaultPauseCooldownSeconds,
 	})
 	if _, err := f.Chain.Send(ctx, []solana.Instruction{ix}, f.Payer, createKey); err != nil {
 		return nil, fmt.Errorf("initialize multisig: %w", err)

@@ -237,6 +237,8 @@ fn serves_the_native_governor_over_json_rpc() {
                 proposal_lifetime_seconds: 7 * 24 * 3600,
                 guardian: payer.pubkey(),
                 grace_seconds: 14 * 24 * 3600,
+                max_pause_seconds: 72 * 3600,
+                pause_cooldown_seconds: 7 * 24 * 3600,
             },
         }
         .data(),
@@ -283,8 +285,11 @@ fn serves_the_native_governor_over_json_rpc() {
     assert_eq!(result["meta"]["err"], Value::Null, "{result}");
     let events = events(&result);
     assert_eq!(events.len(), 1);
-    // tag (8) + discriminator (8) + multisig (32) + paused_by (32) + at (i64)
+    // tag (8) + discriminator (8) + multisig (32) + paused_by (32) + at (i64) + expires_at
+    // (i64): the pauser is the only member of a 1-of-1 multisig, so the pause never lapses.
     let at = i64::from_le_bytes(events[0][80..88].try_into().unwrap());
+    let expires_at = i64::from_le_bytes(events[0][88..96].try_into().unwrap());
+    assert_eq!(expires_at, i64::MAX);
     let target = (target_ms / 1000) as i64;
     assert!(
         (target..target + 60).contains(&at),

@@ -36,6 +36,10 @@ pub const TIMELOCK: i64 = 48 * HOUR;
 pub const LIFETIME: i64 = 7 * 24 * HOUR;
 /// Default grace period after the eta (Compound's timelock uses 14 days).
 pub const GRACE: i64 = 14 * 24 * HOUR;
+/// Default longest pause fewer than `threshold` members can hold.
+pub const MAX_PAUSE: i64 = 72 * HOUR;
+/// Default cool-down of a key whose pause lapsed or was overruled.
+pub const PAUSE_COOLDOWN: i64 = 7 * 24 * HOUR;
 /// Start of the test chain's clock (any realistic unix time).
 pub const GENESIS_TIME: i64 = 1_780_000_000;
 
@@ -138,6 +142,23 @@ pub fn assert_ok(res: TxResult) -> TransactionMetadata {
     }
 }
 
+/// The governor's events of type `T` a transaction emitted (`emit_cpi!`: inner instructions
+/// whose data is Anchor's event tag, `T`'s discriminator, then Borsh), in order.
+pub fn events<T: anchor_lang::Discriminator + anchor_lang::AnchorDeserialize>(
+    meta: &TransactionMetadata,
+) -> Vec<T> {
+    meta.inner_instructions
+        .iter()
+        .flatten()
+        .filter_map(|inner| {
+            let data = inner.instruction.data.as_slice();
+            let data = data.strip_prefix(anchor_lang::event::EVENT_IX_TAG_LE)?;
+            let data = data.strip_prefix(T::DISCRIMINATOR)?;
+            T::try_from_slice(data).ok()
+        })
+        .collect()
+}
+
 pub fn multisig_pda(create_key: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[MULTISIG_SEED, create_key.as_ref()], &upgrade_governor::ID).0
 }
@@ -230,6 +251,28 @@ pub fn initialize_multisig_with_grace_ix(
     guardian: &Pubkey,
     grace_seconds: i64,
 ) -> Instruction {
+    initialize_multisig_full_ix(
+        payer,
+        create_key,
+        upgrade_governor::InitializeMultisigArgs {
+            members,
+            threshold,
+            timelock_seconds,
+            proposal_lifetime_seconds,
+            guardian: *guardian,
+            grace_seconds,
+            max_pause_seconds: MAX_PAUSE,
+            pause_cooldown_seconds: PAUSE_COOLDOWN,
+        },
+    )
+}
+
+/// Every setting of the multisig, as given.
+pub fn initialize_multisig_full_ix(
+    payer: &Pubkey,
+    create_key: &Pubkey,
+    args: upgrade_governor::InitializeMultisigArgs,
+) -> Instruction {
     let multisig = multisig_pda(create_key);
     ix(
         acc::InitializeMultisig {
@@ -241,17 +284,27 @@ pub fn initialize_multisig_with_grace_ix(
             event_authority: event_authority(),
             program: upgrade_governor::ID,
         },
-        ins::InitializeMultisig {
-            args: upgrade_governor::InitializeMultisigArgs {
-                members,
-                threshold,
-                timelock_seconds,
-                proposal_lifetime_seconds,
-                guardian: *guardian,
-                grace_seconds,
-            },
-        },
+        ins::InitializeMultisig { args },
     )
+}
+
+/// The settings every test starts from: `threshold` of `members`, the default timelock,
+/// lifetime, grace, maximum pause and cool-down.
+pub fn default_args(
+    members: Vec<Pubkey>,
+    threshold: u8,
+    guardian: &Pubkey,
+) -> upgrade_governor::InitializeMultisigArgs {
+    upgrade_governor::InitializeMultisigArgs {
+        members,
+        threshold,
+        timelock_seconds: TIMELOCK,
+        proposal_lifetime_seconds: LIFETIME,
+        guardian: *guardian,
+        grace_seconds: GRACE,
+        max_pause_seconds: MAX_PAUSE,
+        pause_cooldown_seconds: PAUSE_COOLDOWN,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -379,18 +432,17 @@ pub fn pause_ix(multisig: &Pubkey, pauser: &Pubkey) -> Instruction {
     )
 }
 
-pub fn resume_ix(multisig: &Pubkey, signers: &[Pubkey]) -> Instruction {
-    let mut i = ix(
+/// One member's vote to resume.
+pub fn resume_ix(multisig: &Pubkey, member: &Pubkey) -> Instruction {
+    ix(
         acc::ResumeSystem {
             multisig: *multisig,
+            member: *member,
             event_authority: event_authority(),
             program: upgrade_governor::ID,
         },
         ins::ResumeSystem {},
-    );
-    i.accounts
-        .extend(signers.iter().map(|s| AccountMeta::new_readonly(*s, true)));
-    i
+    )
 }
 
 /// The governed counter's instructions (see examples/governed-counter/README.md).
@@ -473,22 +525,29 @@ impl Fixture {
 
     /// The same fixture with the multisig's grace period after the eta set to `grace_seconds`.
     pub fn with_grace(grace_seconds: i64) -> Self {
+        Self::with_settings(5, 3, |a| a.grace_seconds = grace_seconds)
+    }
+
+    /// A `threshold`-of-`n` multisig with the default settings as changed by `settings`
+    /// (members and guardian are filled in).
+    pub fn with_settings(
+        n: usize,
+        threshold: u8,
+        settings: impl FnOnce(&mut upgrade_governor::InitializeMultisigArgs),
+    ) -> Self {
         let mut chain = Chain::new();
-        let members: Vec<Keypair> = (0..5).map(|_| chain.funded()).collect();
+        let members: Vec<Keypair> = (0..n).map(|_| chain.funded()).collect();
         let guardian = chain.funded();
         let stranger = chain.funded();
         let create_key = Keypair::new();
         let payer = chain.payer.pubkey();
-        let ix = initialize_multisig_with_grace_ix(
-            &payer,
-            &create_key.pubkey(),
+        let mut args = default_args(
             members.iter().map(|m| m.pubkey()).collect(),
-            3,
-            TIMELOCK,
-            LIFETIME,
+            threshold,
             &guardian.pubkey(),
-            grace_seconds,
         );
+        settings(&mut args);
+        let ix = initialize_multisig_full_ix(&payer, &create_key.pubkey(), args);
         assert_ok(chain.send(&[ix], &[&create_key]));
         let multisig = multisig_pda(&create_key.pubkey());
         let authority = authority_pda(&multisig);
@@ -606,6 +665,41 @@ impl Fixture {
     pub fn cancel(&mut self, proposal: &Pubkey, canceller: &Keypair) -> TxResult {
         let ix = cancel_ix(&self.multisig, proposal, &canceller.pubkey());
         self.chain.send(&[ix], &[canceller])
+    }
+
+    /// Member `member`'s cancel vote.
+    pub fn cancel_by(&mut self, proposal: &Pubkey, member: usize) -> TxResult {
+        let m = self.members[member].insecure_clone();
+        self.cancel(proposal, &m)
+    }
+
+    /// `pauser` (a member, the guardian or anyone) calls pause_system.
+    pub fn pause(&mut self, pauser: &Keypair) -> TxResult {
+        let ix = pause_ix(&self.multisig, &pauser.pubkey());
+        self.chain.send(&[ix], &[pauser])
+    }
+
+    /// Member `member` calls pause_system (starts a pause or votes to extend it).
+    pub fn pause_by(&mut self, member: usize) -> TxResult {
+        let m = self.members[member].insecure_clone();
+        self.pause(&m)
+    }
+
+    /// `voter` calls resume_system, one vote in a transaction of its own.
+    pub fn resume(&mut self, voter: &Keypair) -> TxResult {
+        let ix = resume_ix(&self.multisig, &voter.pubkey());
+        self.chain.send(&[ix], &[voter])
+    }
+
+    /// Member `member`'s resume vote.
+    pub fn resume_by(&mut self, member: usize) -> TxResult {
+        let m = self.members[member].insecure_clone();
+        self.resume(&m)
+    }
+
+    /// Whether the system is effectively paused at the chain's current time.
+    pub fn is_paused(&self) -> bool {
+        self.multisig_state().is_paused(self.chain.now())
     }
 
     /// Proposal approved by three members and its timelock passed.

@@ -4,6 +4,10 @@
 use governor_tests::*;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+use upgrade_governor::events::{
+    PauseExtendVoted, ResumeVoted, SystemPaused, SystemResumed, UpgradeCancelVoted,
+    UpgradeCancelled,
+};
 use upgrade_governor::{GovernorError as E, ProposalStatus};
 
 fn init_with(members: Vec<Pubkey>, threshold: u8, timelock: i64) -> TxResult {
@@ -401,9 +405,390 @@ fn execute_while_paused_is_rejected() {
 fn execute_of_cancelled_proposal_is_rejected() {
     let mut f = Fixture::new();
     let p = f.approved_and_due();
-    let member = f.members[3].insecure_clone();
-    assert_ok(f.cancel(&p, &member));
+    for m in [3, 4, 0] {
+        assert_ok(f.cancel_by(&p, m));
+    }
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Cancelled);
     assert_rule(f.execute(&p), E::AlreadyCancelled);
+}
+
+#[test]
+fn a_single_members_cancel_is_only_a_vote() {
+    let mut f = Fixture::new();
+    let p = f.approved_and_due();
+    let meta = assert_ok(f.cancel_by(&p, 3));
+    let s = f.proposal_state(&p);
+    assert_eq!(s.status, ProposalStatus::Approved);
+    assert_eq!(s.cancel_votes, vec![f.members[3].pubkey()]);
+    assert_eq!(s.cancelled_at, 0);
+    let voted = events::<UpgradeCancelVoted>(&meta);
+    assert_eq!(voted.len(), 1);
+    assert_eq!(voted[0].member, f.members[3].pubkey());
+    assert_eq!(voted[0].proposal, p);
+    assert_eq!((voted[0].votes, voted[0].threshold), (1, 3));
+    assert!(events::<UpgradeCancelled>(&meta).is_empty());
+    // Two votes of three are not enough either; the proposal still executes.
+    assert_ok(f.cancel_by(&p, 4));
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Approved);
+    assert_ok(f.execute(&p));
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Executed);
+}
+
+#[test]
+fn threshold_members_cancel_votes_cancel_the_proposal() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    f.approve_by(&p, &[0, 1]);
+    assert_ok(f.cancel_by(&p, 2));
+    f.chain.advance(5 * HOUR);
+    assert_ok(f.cancel_by(&p, 3));
+    f.chain.advance(HOUR);
+    let meta = assert_ok(f.cancel_by(&p, 4));
+    let s = f.proposal_state(&p);
+    assert_eq!(s.status, ProposalStatus::Cancelled);
+    assert_eq!(s.cancelled_by, f.members[4].pubkey());
+    assert_eq!(s.cancelled_at, f.chain.now());
+    let voted = events::<UpgradeCancelVoted>(&meta);
+    assert_eq!((voted[0].votes, voted[0].threshold), (3, 3));
+    let cancelled = events::<UpgradeCancelled>(&meta);
+    assert_eq!(cancelled.len(), 1);
+    assert!(!cancelled[0].by_guardian);
+    assert_eq!(cancelled[0].cancelled_by, f.members[4].pubkey());
+    // A cancelled proposal takes no more votes and no approvals.
+    assert_rule(f.cancel_by(&p, 0), E::AlreadyCancelled);
+    assert_rule(f.approve(&p, 2), E::AlreadyCancelled);
+}
+
+#[test]
+fn member_cannot_vote_to_cancel_twice() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    assert_ok(f.cancel_by(&p, 1));
+    assert_rule(f.cancel_by(&p, 1), E::AlreadyVoted);
+    f.chain.advance(HOUR);
+    assert_rule(f.cancel_by(&p, 1), E::AlreadyVoted);
+    assert_ok(f.cancel_by(&p, 2));
+    let s = f.proposal_state(&p);
+    assert_eq!(s.status, ProposalStatus::Active);
+    assert_eq!(s.cancel_votes.len(), 2);
+}
+
+#[test]
+fn guardian_who_is_also_a_member_cancels_alone() {
+    let mut chain = Chain::new();
+    let members: Vec<Keypair> = (0..3).map(|_| chain.funded()).collect();
+    let guardian = members[2].insecure_clone();
+    let create_key = Keypair::new();
+    let args = default_args(
+        members.iter().map(|m| m.pubkey()).collect(),
+        2,
+        &guardian.pubkey(),
+    );
+    let ix = initialize_multisig_full_ix(&chain.payer.pubkey(), &create_key.pubkey(), args);
+    assert_ok(chain.send(&[ix], &[&create_key]));
+    let multisig = multisig_pda(&create_key.pubkey());
+    let authority = authority_pda(&multisig);
+    let program = Pubkey::new_unique();
+    native_svm::deploy_upgradeable(&mut chain.svm, program, COUNTER_V1, Some(authority));
+    let buffer = Pubkey::new_unique();
+    native_svm::write_buffer(&mut chain.svm, buffer, COUNTER_V2, Some(authority));
+    chain.advance(1);
+    let proposal = proposal_pda(&multisig, 1);
+    let ix = propose_ix(
+        &chain.payer.pubkey(),
+        &multisig,
+        1,
+        &members[0].pubkey(),
+        &program,
+        &buffer,
+        elf_hash(COUNTER_V2),
+        None,
+    );
+    assert_ok(chain.send(&[ix], &[&members[0]]));
+    let ix = cancel_ix(&multisig, &proposal, &guardian.pubkey());
+    let meta = assert_ok(chain.send(&[ix], &[&guardian]));
+    let s: upgrade_governor::state::Proposal = chain.anchor(&proposal);
+    assert_eq!(s.status, ProposalStatus::Cancelled);
+    assert!(s.cancel_votes.is_empty(), "the guardian path is not a vote");
+    assert!(events::<UpgradeCancelVoted>(&meta).is_empty());
+    assert!(events::<UpgradeCancelled>(&meta)[0].by_guardian);
+}
+
+#[test]
+fn a_member_who_cancels_and_re_pauses_cannot_block_governance() {
+    // 2 of 3: member A (0) wants nothing to happen; B (1) and C (2) approve an upgrade.
+    let mut f = Fixture::with_settings(3, 2, |_| {});
+    let p = f.propose();
+    f.approve_by(&p, &[1, 2]);
+    let eta = f.proposal_state(&p).eta;
+    // A votes to cancel: one vote, not a cancellation.
+    assert_ok(f.cancel_by(&p, 0));
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Approved);
+    // A pauses: the pause holds for at most MAX_PAUSE.
+    let meta = assert_ok(f.pause_by(0));
+    let paused = &events::<SystemPaused>(&meta)[0];
+    assert_eq!(paused.paused_by, f.members[0].pubkey());
+    assert_eq!(paused.expires_at, f.chain.now() + MAX_PAUSE);
+    let lapse = paused.expires_at;
+    assert!(lapse > eta);
+    f.extend_for(COUNTER_V2.len());
+    let wait = eta - f.chain.now();
+    f.chain.advance(wait);
+    assert_rule(f.execute_as_is(&p), E::SystemPaused);
+    // A tries to renew the pause: while paused, a second call of A's is a repeated vote.
+    assert_rule(f.pause_by(0), E::AlreadyVoted);
+    // The pause lapses; A cannot start another one during the cool-down.
+    let wait = lapse - f.chain.now();
+    f.chain.advance(wait);
+    assert!(!f.is_paused());
+    assert_rule(f.pause_by(0), E::PauseCoolingDown);
+    // Governance progresses: the approved upgrade executes.
+    assert_ok(f.execute_as_is(&p));
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Executed);
+    // Still cooling down later on; B, who never paused, can pause.
+    f.chain.advance(PAUSE_COOLDOWN - HOUR);
+    assert_rule(f.pause_by(0), E::PauseCoolingDown);
+    assert_ok(f.pause_by(1));
+    let m = f.multisig_state();
+    assert!(m.is_paused(f.chain.now()));
+    assert_eq!(m.paused_by, f.members[1].pubkey());
+    assert_eq!(
+        m.pause_cooldowns,
+        vec![upgrade_governor::state::PauseCooldown {
+            key: f.members[0].pubkey(),
+            until: lapse + PAUSE_COOLDOWN,
+        }]
+    );
+}
+
+#[test]
+fn a_pause_lapses_after_max_pause_seconds() {
+    let mut f = Fixture::new();
+    let p = f.propose();
+    f.approve_by(&p, &[0, 1, 2]);
+    f.extend_for(COUNTER_V2.len());
+    let g = f.guardian.insecure_clone();
+    let meta = assert_ok(f.pause(&g));
+    let m = f.multisig_state();
+    assert!(m.paused);
+    assert_eq!(m.paused_at, f.chain.now());
+    assert_eq!(m.paused_by, g.pubkey());
+    assert_eq!(m.pause_expires_at, m.paused_at + MAX_PAUSE);
+    assert!(m.pause_votes.is_empty(), "the guardian is not a member");
+    assert_eq!(
+        events::<SystemPaused>(&meta)[0].expires_at,
+        m.pause_expires_at
+    );
+    let lapse = m.pause_expires_at;
+    // A member's resume vote on this pause...
+    assert_ok(f.resume_by(1));
+
+    // Due, but paused up to the last second of the pause.
+    let wait = f.proposal_state(&p).eta - f.chain.now();
+    f.chain.advance(wait);
+    assert_rule(f.execute_as_is(&p), E::SystemPaused);
+    let wait = lapse - 1 - f.chain.now();
+    f.chain.advance(wait);
+    assert!(f.is_paused());
+    assert_rule(f.execute_as_is(&p), E::SystemPaused);
+    f.chain.advance(1);
+    assert!(!f.is_paused());
+    assert!(
+        f.multisig_state().paused,
+        "the flag stays until the next pause"
+    );
+    // A lapsed pause cannot be resumed: it is not a pause.
+    assert_rule(f.resume_by(2), E::SystemNotPaused);
+    assert_ok(f.execute_as_is(&p));
+
+    // The guardian's pause lapsed: it cools down; a member pauses afresh.
+    assert_rule(f.pause(&g), E::PauseCoolingDown);
+    assert_ok(f.pause_by(2));
+    let m = f.multisig_state();
+    assert_eq!(m.paused_by, f.members[2].pubkey());
+    assert_eq!(m.pause_votes, vec![f.members[2].pubkey()]);
+    assert!(
+        m.resume_votes.is_empty(),
+        "votes on the lapsed pause are gone"
+    );
+    assert_eq!(
+        m.pause_cooldowns,
+        vec![upgrade_governor::state::PauseCooldown {
+            key: g.pubkey(),
+            until: lapse + PAUSE_COOLDOWN,
+        }],
+        "the guardian cools down from the lapse"
+    );
+    // ...so member 1 votes on the new pause again.
+    assert_ok(f.resume_by(1));
+}
+
+#[test]
+fn threshold_members_extend_a_pause_so_it_no_longer_lapses() {
+    let mut f = Fixture::new();
+    let p = f.approved_and_due();
+    f.extend_for(COUNTER_V2.len());
+    assert_ok(f.pause_by(0));
+    let expires = f.multisig_state().pause_expires_at;
+    let meta = assert_ok(f.pause_by(1));
+    let voted = &events::<PauseExtendVoted>(&meta)[0];
+    assert_eq!(
+        (voted.votes, voted.threshold, voted.expires_at),
+        (2, 3, expires)
+    );
+    assert_rule(f.pause_by(1), E::AlreadyVoted);
+    // The guardian may start a pause, not vote on one.
+    let g = f.guardian.insecure_clone();
+    assert_rule(f.pause(&g), E::SystemPaused);
+    let s = f.stranger.insecure_clone();
+    assert_rule(f.pause(&s), E::NotMemberOrGuardian);
+    f.chain.advance(10 * HOUR);
+    let meta = assert_ok(f.pause_by(3));
+    let voted = &events::<PauseExtendVoted>(&meta)[0];
+    assert_eq!((voted.votes, voted.expires_at), (3, i64::MAX));
+    let m = f.multisig_state();
+    assert_eq!(m.pause_expires_at, i64::MAX);
+    assert_eq!(m.pause_votes.len(), 3);
+    // Long past the maximum pause, still paused.
+    f.chain.advance(MAX_PAUSE * 3);
+    assert!(f.is_paused());
+    assert_rule(f.execute_as_is(&p), E::SystemPaused);
+    // Threshold members resume; the pauser was not overruled, so it has no cool-down.
+    for m in [2, 3, 4] {
+        assert_ok(f.resume_by(m));
+    }
+    let m = f.multisig_state();
+    assert!(!m.paused);
+    assert!(m.pause_cooldowns.is_empty());
+    assert_ok(f.pause_by(0));
+}
+
+#[test]
+fn a_pause_by_a_threshold_one_member_does_not_lapse() {
+    let mut f = Fixture::with_settings(2, 1, |_| {});
+    let meta = assert_ok(f.pause_by(0));
+    assert_eq!(events::<SystemPaused>(&meta)[0].expires_at, i64::MAX);
+    f.chain.advance(MAX_PAUSE + 1);
+    assert!(f.is_paused());
+    // The guardian's pause, though, lapses: it is not a member's vote.
+    assert_ok(f.resume_by(1));
+    let g = f.guardian.insecure_clone();
+    let meta = assert_ok(f.pause(&g));
+    assert_eq!(
+        events::<SystemPaused>(&meta)[0].expires_at,
+        f.chain.now() + MAX_PAUSE
+    );
+}
+
+#[test]
+fn resume_takes_threshold_separate_member_votes_far_apart_in_time() {
+    let mut f = Fixture::new();
+    assert_rule(f.resume_by(1), E::SystemNotPaused);
+    assert_ok(f.pause_by(0));
+    let meta = assert_ok(f.resume_by(1));
+    let voted = &events::<ResumeVoted>(&meta)[0];
+    assert_eq!(voted.member, f.members[1].pubkey());
+    assert_eq!((voted.votes, voted.threshold), (1, 3));
+    assert!(events::<SystemResumed>(&meta).is_empty());
+    f.chain.advance(5 * HOUR);
+    assert_rule(f.resume_by(1), E::AlreadyVoted);
+    let s = f.stranger.insecure_clone();
+    assert_rule(f.resume(&s), E::NotAMember);
+    // The guardian may pause but not resume.
+    let g = f.guardian.insecure_clone();
+    assert_rule(f.resume(&g), E::NotAMember);
+    f.chain.advance(8 * HOUR);
+    assert_ok(f.resume_by(2));
+    assert!(f.is_paused());
+    assert_eq!(f.multisig_state().resume_votes.len(), 2);
+    f.chain.advance(9 * HOUR);
+    let meta = assert_ok(f.resume_by(3));
+    let resumed = &events::<SystemResumed>(&meta)[0];
+    let voters: Vec<Pubkey> = [1, 2, 3].iter().map(|&i| f.members[i].pubkey()).collect();
+    assert_eq!(resumed.signers, voters);
+    assert_eq!(resumed.at, f.chain.now());
+    let m = f.multisig_state();
+    assert!(!m.paused);
+    assert!(!f.is_paused());
+    assert_eq!(m.pause_expires_at, 0);
+    assert!(m.pause_votes.is_empty() && m.resume_votes.is_empty());
+    // Overruled: the pauser cools down from the resume.
+    let resumed_at = f.chain.now();
+    assert_rule(f.pause_by(0), E::PauseCoolingDown);
+    assert_rule(f.resume_by(4), E::SystemNotPaused);
+    assert_ok(f.pause_by(4));
+    // After the cool-down A pauses again (member 4's pause has lapsed by then).
+    let wait = resumed_at + PAUSE_COOLDOWN - f.chain.now();
+    f.chain.advance(wait - 1);
+    assert_rule(f.pause_by(0), E::PauseCoolingDown);
+    f.chain.advance(1);
+    assert_ok(f.pause_by(0));
+    let m = f.multisig_state();
+    assert_eq!(m.paused_by, f.members[0].pubkey());
+    assert_eq!(
+        m.pause_cooldowns.len(),
+        1,
+        "A's ended cool-down was dropped"
+    );
+    assert_eq!(m.pause_cooldowns[0].key, f.members[4].pubkey());
+}
+
+#[test]
+fn max_pause_and_pause_cooldown_outside_bounds_are_rejected() {
+    use upgrade_governor::state::{
+        MAX_MAX_PAUSE_SECONDS, MAX_PAUSE_COOLDOWN_SECONDS, MIN_MAX_PAUSE_SECONDS,
+    };
+    assert_eq!(MIN_MAX_PAUSE_SECONDS, HOUR);
+    assert_eq!(MAX_MAX_PAUSE_SECONDS, 30 * 24 * HOUR);
+    assert_eq!(MAX_PAUSE_COOLDOWN_SECONDS, 90 * 24 * HOUR);
+    let init = |max_pause: i64, cooldown: i64| {
+        let mut chain = Chain::new();
+        let create_key = Keypair::new();
+        let mut args = default_args(keys(3), 2, &Pubkey::new_unique());
+        args.max_pause_seconds = max_pause;
+        args.pause_cooldown_seconds = cooldown;
+        let ix = initialize_multisig_full_ix(&chain.payer.pubkey(), &create_key.pubkey(), args);
+        let res = chain.send(&[ix], &[&create_key]);
+        ((chain, multisig_pda(&create_key.pubkey())), res)
+    };
+    for max_pause in [
+        MIN_MAX_PAUSE_SECONDS - 1,
+        MAX_MAX_PAUSE_SECONDS + 1,
+        0,
+        -1,
+        i64::MIN,
+        // Would make every pause overflow `now + max_pause`.
+        i64::MAX,
+    ] {
+        assert_rule(init(max_pause, PAUSE_COOLDOWN).1, E::InvalidMaxPause);
+    }
+    for cooldown in [-1, MAX_PAUSE_COOLDOWN_SECONDS + 1, i64::MIN, i64::MAX] {
+        assert_rule(init(MAX_PAUSE, cooldown).1, E::InvalidPauseCooldown);
+    }
+    for (max_pause, cooldown) in [
+        (MIN_MAX_PAUSE_SECONDS, 0),
+        (MAX_MAX_PAUSE_SECONDS, MAX_PAUSE_COOLDOWN_SECONDS),
+    ] {
+        let ((chain, multisig), res) = init(max_pause, cooldown);
+        assert_ok(res);
+        let m: upgrade_governor::state::Multisig = chain.anchor(&multisig);
+        assert_eq!(m.max_pause_seconds, max_pause);
+        assert_eq!(m.pause_cooldown_seconds, cooldown);
+        assert!(!m.paused);
+        assert_eq!(m.pause_expires_at, 0);
+        assert!(m.pause_votes.is_empty() && m.resume_votes.is_empty());
+        assert!(m.pause_cooldowns.is_empty());
+    }
+}
+
+#[test]
+fn without_a_cool_down_a_lapsed_pauser_may_pause_again() {
+    let mut f = Fixture::with_settings(5, 3, |a| a.pause_cooldown_seconds = 0);
+    assert_ok(f.pause_by(0));
+    f.chain.advance(MAX_PAUSE);
+    assert!(!f.is_paused());
+    assert_ok(f.pause_by(0));
+    assert!(f.multisig_state().pause_cooldowns.is_empty());
 }
 
 #[test]
@@ -523,34 +908,6 @@ fn spill_must_be_the_proposer() {
 }
 
 #[test]
-fn resume_needs_threshold_member_signatures() {
-    let mut f = Fixture::new();
-    let m0 = f.members[0].insecure_clone();
-    assert_ok(f.chain.send(&[pause_ix(&f.multisig, &m0.pubkey())], &[&m0]));
-    let (a, b, c) = (
-        f.members[1].insecure_clone(),
-        f.members[2].insecure_clone(),
-        f.members[3].insecure_clone(),
-    );
-    let two = resume_ix(&f.multisig, &[a.pubkey(), b.pubkey()]);
-    assert_rule(f.chain.send(&[two], &[&a, &b]), E::NotEnoughSignatures);
-    // The same member listed three times is still one signature.
-    let dup = resume_ix(&f.multisig, &[a.pubkey(), a.pubkey(), b.pubkey()]);
-    assert!(f.chain.send(&[dup], &[&a, &b]).is_err());
-    // A guardian signature does not count toward the threshold.
-    let g = f.guardian.insecure_clone();
-    let with_guardian = resume_ix(&f.multisig, &[a.pubkey(), b.pubkey(), g.pubkey()]);
-    assert_rule(
-        f.chain.send(&[with_guardian], &[&a, &b, &g]),
-        E::NotEnoughSignatures,
-    );
-    assert!(f.multisig_state().paused);
-    let three = resume_ix(&f.multisig, &[a.pubkey(), b.pubkey(), c.pubkey()]);
-    assert_ok(f.chain.send(&[three], &[&a, &b, &c]));
-    assert!(!f.multisig_state().paused);
-}
-
-#[test]
 fn stranger_cannot_pause() {
     let mut f = Fixture::new();
     let s = f.stranger.insecure_clone();
@@ -572,7 +929,7 @@ fn migrate_before_execution_is_rejected() {
 }
 
 #[test]
-fn migrate_while_paused_is_rejected() {
+fn migrate_while_paused_is_rejected_until_the_pause_lapses() {
     let mut f = Fixture::new();
     let states = f.create_counters(1);
     let p = f.approved_and_due();
@@ -581,6 +938,12 @@ fn migrate_while_paused_is_rejected() {
     let g = f.guardian.insecure_clone();
     assert_ok(f.chain.send(&[pause_ix(&f.multisig, &g.pubkey())], &[&g]));
     assert_rule(f.migrate(&p, &states), E::SystemPaused);
+    f.chain.advance(MAX_PAUSE - 1);
+    assert_rule(f.migrate(&p, &states), E::SystemPaused);
+    assert_eq!(f.chain.account(&states[0]).unwrap().data[0], 1);
+    f.chain.advance(1);
+    assert_ok(f.migrate(&p, &states));
+    assert_eq!(f.chain.account(&states[0]).unwrap().data[0], 2);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 // the member's actions (approve, ask to execute, cancel), each signed in the wallet.
 import {
   getMigration, getMultisig, getProposal, listAudit, migrationID, request,
-  type ApproveResponse, type AuditEntry, type Migration, type Multisig, type Proposal, type ProposalDetail,
+  type ApproveResponse, type AuditEntry, type CancelResponse, type Migration, type Multisig, type Proposal, type ProposalDetail,
 } from '../api';
 import { config } from '../app';
 import { announce, h, morph, replace } from '../dom';
@@ -421,15 +421,18 @@ function actionsSection(address: string) {
   }));
   cancel.addEventListener('click', act('Cancel', async () => {
     const why = reason.value.trim();
-    await run({
+    const res = await run({
       title: 'Cancel this proposal',
       expect: { proposal: address },
       extra: why ? [['Reason (audit trail)', why]] : [],
       build: (member) => request('POST', '/tx/cancel', { proposal: address, member }),
-      submit: (transaction) => request('POST', `/proposals/${address}/cancel`, why ? { transaction, reason: why } : { transaction }),
+      submit: (transaction) => request<CancelResponse>('POST', `/proposals/${address}/cancel`, why ? { transaction, reason: why } : { transaction }),
     }, progress);
     reason.value = '';
-    return 'Cancelled on chain.';
+    // A member's cancel is a vote: threshold votes cancel; the guardian cancels alone.
+    return res.status === 'cancel_voted'
+      ? `Your vote to cancel is on chain: ${res.votes} of ${res.threshold} members; it is cancelled at ${res.threshold}.`
+      : 'Cancelled on chain.';
   }));
   return self;
 }

@@ -76,7 +76,10 @@ function render(address: string, m: Multisig | undefined, error: unknown): HTMLE
   return h('div', { id: 'system-region' },
     error ? problemView(error, 'Could not refresh (showing the last answer)') : null,
     m.paused
-      ? h('p', { class: 'banner paused', id: 'paused-state' }, h('strong', {}, 'Paused. '), 'Nothing executes or migrates until threshold members resume it (', h('code', {}, 'ugov resume'), ').')
+      ? h('p', { class: 'banner paused', id: 'paused-state' }, h('strong', {}, 'Paused. '),
+        `Nothing executes or migrates until ${m.threshold} members each vote to resume (${m.resume_votes.length} so far; `, h('code', {}, 'ugov resume'), '). ',
+        m.pause_expires_at ? ['The pause lapses at ', h('time', { datetime: m.pause_expires_at }, new Date(m.pause_expires_at).toLocaleString()),
+          ` unless ${m.threshold} members hold it (${m.pause_votes.length} so far; `, h('code', {}, 'ugov pause'), ').'] : `Held by ${m.threshold} members until resumed.`)
       : h('p', { class: 'banner running', id: 'paused-state' }, h('strong', {}, 'Running. '), 'Not paused: approved upgrades execute after their timelock.'),
     h('div', { class: 'summary-grid' },
       h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Threshold'),

@@ -69,6 +69,8 @@ pub enum GovernorError {
     TooManyAccounts,
     #[msg("Account to migrate is not owned by the target program")]
     AccountNotOwnedByTarget,
+    /// No longer returned: resume is now voted on by members one transaction each. Kept so
+    /// the codes after it do not move.
     #[msg("Not enough distinct member signatures to resume")]
     NotEnoughSignatures,
     #[msg("Wrong program account")]
@@ -89,4 +91,14 @@ pub enum GovernorError {
         "The approval expired: the proposal was not executed within its grace period after the eta"
     )]
     ApprovalExpired,
+    #[msg("Maximum pause must be between one hour and 30 days")]
+    InvalidMaxPause,
+    #[msg("Pause cool-down must be between 0 and 90 days")]
+    InvalidPauseCooldown,
+    #[msg(
+        "This key paused before and its pause lapsed or was overruled: it cannot pause again before its cool-down ends"
+    )]
+    PauseCoolingDown,
+    #[msg("This member has already voted")]
+    AlreadyVoted,
 }

@@ -71,6 +71,9 @@ pub struct SystemPaused {
     pub multisig: Pubkey,
     pub paused_by: Pubkey,
     pub at: i64,
+    /// When the pause lapses unless `threshold` members extend it; `i64::MAX` when the
+    /// pauser's own vote already reached the threshold.
+    pub expires_at: i64,
 }
 
 #[event]
@@ -78,4 +81,35 @@ pub struct SystemResumed {
     pub multisig: Pubkey,
     pub signers: Vec<Pubkey>,
     pub at: i64,
+}
+
+/// A member voted to cancel; `votes` counts current members only. The proposal is cancelled
+/// (`UpgradeCancelled` follows) when `votes >= threshold`.
+#[event]
+pub struct UpgradeCancelVoted {
+    pub multisig: Pubkey,
+    pub proposal: Pubkey,
+    pub member: Pubkey,
+    pub votes: u8,
+    pub threshold: u8,
+}
+
+/// A member voted to extend the current pause; at `threshold` votes it no longer lapses
+/// (`expires_at == i64::MAX`).
+#[event]
+pub struct PauseExtendVoted {
+    pub multisig: Pubkey,
+    pub member: Pubkey,
+    pub votes: u8,
+    pub threshold: u8,
+    pub expires_at: i64,
+}
+
+/// A member voted to resume; at `threshold` votes the pause ends (`SystemResumed` follows).
+#[event]
+pub struct ResumeVoted {
+    pub multisig: Pubkey,
+    pub member: Pubkey,
+    pub votes: u8,
+    pub threshold: u8,
 }

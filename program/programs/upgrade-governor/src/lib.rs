@@ -25,7 +25,8 @@ declare_id!("EBDwN1RPWW1HKkDSi6AqSowU9U4h44d249oPVkZT15c5");
 pub mod upgrade_governor {
     use super::*;
 
-    /// Create a multisig: members, approval threshold, timelock, guardian.
+    /// Create a multisig: members, approval threshold, timelock, guardian, grace period, the
+    /// longest pause fewer than `threshold` members can hold and the pause cool-down.
     pub fn initialize_multisig(
         ctx: Context<InitializeMultisig>,
         args: InitializeMultisigArgs,
@@ -48,7 +49,8 @@ pub mod upgrade_governor {
         instructions::execute_upgrade::handler(ctx)
     }
 
-    /// A member or the guardian cancels a proposal before it executes.
+    /// Before a proposal executes: the guardian cancels it at once; a member casts a vote to
+    /// cancel, and `threshold` current members' votes cancel it.
     pub fn cancel_upgrade(ctx: Context<CancelUpgrade>) -> Result<()> {
         instructions::cancel_upgrade::handler(ctx)
     }
@@ -59,13 +61,17 @@ pub mod upgrade_governor {
         instructions::migrate_account::handler(ctx)
     }
 
-    /// The guardian or a member stops every execution and migration.
+    /// The guardian or a member stops every execution and migration for at most
+    /// `max_pause_seconds`; while paused, each member's call is a vote to extend the pause,
+    /// and `threshold` votes make it last until resumed. A key whose pause lapsed or was
+    /// overruled cannot pause again during `pause_cooldown_seconds`.
     pub fn pause_system(ctx: Context<PauseSystem>) -> Result<()> {
         instructions::pause_system::handler(ctx)
     }
 
-    /// `threshold` members, signing the same transaction, lift the pause.
-    pub fn resume_system<'info>(ctx: Context<'info, ResumeSystem<'info>>) -> Result<()> {
+    /// One member's vote to lift the pause, one transaction each, at any time; `threshold`
+    /// current members' votes resume the system.
+    pub fn resume_system(ctx: Context<ResumeSystem>) -> Result<()> {
         instructions::resume_system::handler(ctx)
     }
 }

@@ -22,6 +22,17 @@ pub const MAX_PROPOSAL_LIFETIME_SECONDS: i64 = 365 * 24 * 3600;
 /// old bytes would make an ancient approval executable again.
 pub const MIN_GRACE_SECONDS: i64 = 3600;
 pub const MAX_GRACE_SECONDS: i64 = 365 * 24 * 3600;
+/// A pause by fewer than `threshold` members lapses after `max_pause_seconds`, which lies in
+/// [`MIN_MAX_PAUSE_SECONDS`, `MAX_MAX_PAUSE_SECONDS`]: no single key (a member or the guardian)
+/// can hold governance still for longer than that.
+pub const MIN_MAX_PAUSE_SECONDS: i64 = 3600;
+pub const MAX_MAX_PAUSE_SECONDS: i64 = 30 * 24 * 3600;
+/// A key whose pause lapsed or was overruled by a resume cannot pause again for
+/// `pause_cooldown_seconds`, in [0, `MAX_PAUSE_COOLDOWN_SECONDS`].
+pub const MAX_PAUSE_COOLDOWN_SECONDS: i64 = 90 * 24 * 3600;
+/// Bound on the cool-down list: every member and the guardian (`MAX_MEMBERS + 1`; Anchor's
+/// `max_len` takes a name, not an expression).
+pub const MAX_PAUSE_COOLDOWNS: usize = MAX_MEMBERS + 1;
 pub const MAX_DESCRIPTION_LEN: usize = 256;
 pub const MAX_MIGRATION_DATA_LEN: usize = 64;
 /// Accounts one `migrate_account` instruction may carry.
@@ -47,11 +58,73 @@ pub struct Multisig {
     pub authority_bump: u8,
     /// How long after its eta an approved proposal may still execute; then it expires.
     pub grace_seconds: i64,
+    /// A pause by fewer than `threshold` members lapses after this long.
+    pub max_pause_seconds: i64,
+    /// A key whose pause lapsed or was overruled cannot pause again for this long.
+    pub pause_cooldown_seconds: i64,
+    /// When the current (or last) pause started.
+    pub paused_at: i64,
+    /// When the current pause lapses: 0 when not paused; `i64::MAX` once `threshold` members
+    /// voted to extend it (then only a resume ends it).
+    pub pause_expires_at: i64,
+    /// Who started the current (or last) pause.
+    pub paused_by: Pubkey,
+    /// Members who voted to extend the current pause; the pauser counts when a member.
+    #[max_len(MAX_MEMBERS)]
+    pub pause_votes: Vec<Pubkey>,
+    /// Members who voted to resume the current pause.
+    #[max_len(MAX_MEMBERS)]
+    pub resume_votes: Vec<Pubkey>,
+    /// Keys that may not start a pause before `until`.
+    #[max_len(MAX_PAUSE_COOLDOWNS)]
+    pub pause_cooldowns: Vec<PauseCooldown>,
+}
+
+/// A key whose pause lapsed or was overruled, and until when it may not pause again.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
+pub struct PauseCooldown {
+    pub key: Pubkey,
+    pub until: i64,
 }
 
 impl Multisig {
     pub fn is_member(&self, key: &Pubkey) -> bool {
         self.members.contains(key)
+    }
+
+    /// The effective pause: the flag is set and the pause has not lapsed. A lapsed pause is
+    /// not a pause (its flag is cleared by the next `pause_system`).
+    pub fn is_paused(&self, now: i64) -> bool {
+        self.paused && now < self.pause_expires_at
+    }
+
+    /// How many of `votes` are current members: votes of members who left do not count.
+    pub fn count_member_votes(&self, votes: &[Pubkey]) -> u8 {
+        votes.iter().filter(|k| self.is_member(k)).count() as u8
+    }
+
+    /// `key` may not start a pause before `until`. Expired entries are dropped first; a full
+    /// list gives up the entry that ends first. A cool-down that has already ended is not
+    /// recorded.
+    pub fn record_pause_cooldown(&mut self, key: Pubkey, until: i64, now: i64) {
+        self.pause_cooldowns.retain(|c| c.until > now);
+        if until <= now {
+            return;
+        }
+        if let Some(c) = self.pause_cooldowns.iter_mut().find(|c| c.key == key) {
+            c.until = c.until.max(until);
+        } else if self.pause_cooldowns.len() < MAX_PAUSE_COOLDOWNS {
+            self.pause_cooldowns.push(PauseCooldown { key, until });
+        } else if let Some(c) = self.pause_cooldowns.iter_mut().min_by_key(|c| c.until) {
+            *c = PauseCooldown { key, until };
+        }
+    }
+
+    /// Whether `key` is in a cool-down at `now`.
+    pub fn pause_cooling_down(&self, key: &Pubkey, now: i64) -> bool {
+        self.pause_cooldowns
+            .iter()
+            .any(|c| c.key == *key && now < c.until)
     }
 
     pub fn authority_seeds<'a>(multisig: &'a Pubkey, bump: &'a [u8; 1]) -> [&'a [u8]; 3] {
@@ -112,6 +185,10 @@ pub struct Proposal {
     /// Last moment (inclusive) an approved proposal may execute: `eta + grace_seconds`, set
     /// when the threshold is reached; 0 until then.
     pub execute_by: i64,
+    /// Members who voted to cancel; `threshold` current members cancel the proposal (the
+    /// guardian cancels alone without voting).
+    #[max_len(MAX_MEMBERS)]
+    pub cancel_votes: Vec<Pubkey>,
 }
 
 impl Proposal {
@@ -125,5 +202,87 @@ impl Proposal {
         }
         require!(now < self.expires_at, GovernorError::ProposalExpired);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn multisig() -> Multisig {
+        Multisig {
+            create_key: Pubkey::default(),
+            members: Vec::new(),
+            threshold: 1,
+            timelock_seconds: MIN_TIMELOCK_SECONDS,
+            proposal_lifetime_seconds: 1,
+            guardian: Pubkey::default(),
+            paused: false,
+            proposal_index: 0,
+            bump: 0,
+            authority_bump: 0,
+            grace_seconds: MIN_GRACE_SECONDS,
+            max_pause_seconds: MIN_MAX_PAUSE_SECONDS,
+            pause_cooldown_seconds: 0,
+            paused_at: 0,
+            pause_expires_at: 0,
+            paused_by: Pubkey::default(),
+            pause_votes: Vec::new(),
+            resume_votes: Vec::new(),
+            pause_cooldowns: Vec::new(),
+        }
+    }
+
+    fn key(i: u8) -> Pubkey {
+        Pubkey::new_from_array([i; 32])
+    }
+
+    #[test]
+    fn cool_down_list_drops_ended_entries_updates_a_key_and_replaces_the_earliest_when_full() {
+        let mut m = multisig();
+        let now = 1_000;
+        // An ended cool-down is not recorded.
+        m.record_pause_cooldown(key(1), now, now);
+        assert!(m.pause_cooldowns.is_empty());
+        // The list fills up to every member and the guardian.
+        for i in 0..MAX_PAUSE_COOLDOWNS as u8 {
+            m.record_pause_cooldown(key(i), now + 100 + i64::from(i), now);
+        }
+        assert_eq!(m.pause_cooldowns.len(), MAX_PAUSE_COOLDOWNS);
+        assert!(m.pause_cooling_down(&key(0), now));
+        assert!(!m.pause_cooling_down(&key(0), now + 100));
+        // A key already listed is updated in place, not listed twice.
+        m.record_pause_cooldown(key(3), now + 500, now);
+        assert_eq!(m.pause_cooldowns.len(), MAX_PAUSE_COOLDOWNS);
+        assert_eq!(
+            m.pause_cooldowns.iter().filter(|c| c.key == key(3)).count(),
+            1
+        );
+        assert!(m.pause_cooling_down(&key(3), now + 499));
+        // Full: a new key replaces the entry that ends first (key 0's).
+        m.record_pause_cooldown(key(200), now + 50, now);
+        assert_eq!(m.pause_cooldowns.len(), MAX_PAUSE_COOLDOWNS);
+        assert!(!m.pause_cooling_down(&key(0), now));
+        assert!(m.pause_cooling_down(&key(200), now));
+        // Later, ended entries are dropped before the new one goes in.
+        m.record_pause_cooldown(key(201), now + 1_000, now + 105);
+        let keys: Vec<Pubkey> = m.pause_cooldowns.iter().map(|c| c.key).collect();
+        assert!(!keys.contains(&key(200)) && !keys.contains(&key(5)));
+        assert!(keys.contains(&key(6)) && keys.contains(&key(3)) && keys.contains(&key(201)));
+        assert!(m.pause_cooldowns.iter().all(|c| c.until > now + 105));
+    }
+
+    #[test]
+    fn a_lapsed_pause_is_not_a_pause() {
+        let mut m = multisig();
+        assert!(!m.is_paused(0));
+        m.paused = true;
+        m.pause_expires_at = 100;
+        assert!(m.is_paused(99));
+        assert!(!m.is_paused(100));
+        m.pause_expires_at = i64::MAX;
+        assert!(m.is_paused(i64::MAX - 1));
+        m.paused = false;
+        assert!(!m.is_paused(0));
     }
 }

@@ -1,7 +1,7 @@
 use anchor_lang::prelude::*;
 
 use crate::errors::GovernorError;
-use crate::events::UpgradeCancelled;
+use crate::events::{UpgradeCancelVoted, UpgradeCancelled};
 use crate::state::*;
 
 #[event_cpi]
@@ -26,20 +26,43 @@ pub struct CancelUpgrade<'info> {
     pub canceller: Signer<'info>,
 }
 
+/// The guardian cancels at once (an emergency stop); a member casts a vote, and `threshold`
+/// current members' votes cancel. One member alone cannot cancel every proposal.
 pub fn handler(ctx: Context<CancelUpgrade>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
+    let multisig = &ctx.accounts.multisig;
     let canceller = ctx.accounts.canceller.key();
-    let by_guardian = ctx.accounts.multisig.guardian == canceller;
+    let by_guardian = multisig.guardian == canceller;
     let proposal = &mut ctx.accounts.proposal;
     match proposal.status {
         ProposalStatus::Active | ProposalStatus::Approved => {}
         ProposalStatus::Executed => return err!(GovernorError::AlreadyExecuted),
         ProposalStatus::Cancelled => return err!(GovernorError::AlreadyCancelled),
     }
+
+    if !by_guardian {
+        require!(
+            !proposal.cancel_votes.contains(&canceller),
+            GovernorError::AlreadyVoted
+        );
+        proposal.cancel_votes.push(canceller);
+        // Votes of members who have since left do not count toward the threshold.
+        let votes = multisig.count_member_votes(&proposal.cancel_votes);
+        emit_cpi!(UpgradeCancelVoted {
+            multisig: multisig.key(),
+            proposal: proposal.key(),
+            member: canceller,
+            votes,
+            threshold: multisig.threshold,
+        });
+        if votes < multisig.threshold {
+            return Ok(());
+        }
+    }
+
     proposal.status = ProposalStatus::Cancelled;
     proposal.cancelled_at = now;
     proposal.cancelled_by = canceller;
-
     emit_cpi!(UpgradeCancelled {
         multisig: proposal.multisig,
         proposal: proposal.key(),

@@ -12,7 +12,6 @@ pub struct ExecuteUpgrade<'info> {
     #[account(
         seeds = [MULTISIG_SEED, multisig.create_key.as_ref()],
         bump = multisig.bump,
-        constraint = !multisig.paused @ GovernorError::SystemPaused,
     )]
     pub multisig: Account<'info, Multisig>,
     #[account(
@@ -51,6 +50,11 @@ pub struct ExecuteUpgrade<'info> {
 
 pub fn handler(ctx: Context<ExecuteUpgrade>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
+    // The effective pause: a pause that lapsed no longer holds executions back.
+    require!(
+        !ctx.accounts.multisig.is_paused(now),
+        GovernorError::SystemPaused
+    );
     let proposal = &ctx.accounts.proposal;
     match proposal.status {
         ProposalStatus::Approved => {}

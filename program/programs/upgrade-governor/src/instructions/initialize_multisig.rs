@@ -13,6 +13,12 @@ pub struct InitializeMultisigArgs {
     pub guardian: Pubkey,
     /// How long after its eta an approved proposal may still execute.
     pub grace_seconds: i64,
+    /// A pause by fewer than `threshold` members lapses after this long
+    /// ([`MIN_MAX_PAUSE_SECONDS`], [`MAX_MAX_PAUSE_SECONDS`]).
+    pub max_pause_seconds: i64,
+    /// A key whose pause lapsed or was overruled cannot pause again for this long
+    /// (0 to [`MAX_PAUSE_COOLDOWN_SECONDS`]).
+    pub pause_cooldown_seconds: i64,
 }
 
 #[event_cpi]
@@ -71,6 +77,14 @@ pub fn handler(ctx: Context<InitializeMultisig>, args: InitializeMultisigArgs) -
         (MIN_GRACE_SECONDS..=MAX_GRACE_SECONDS).contains(&args.grace_seconds),
         GovernorError::InvalidGracePeriod
     );
+    require!(
+        (MIN_MAX_PAUSE_SECONDS..=MAX_MAX_PAUSE_SECONDS).contains(&args.max_pause_seconds),
+        GovernorError::InvalidMaxPause
+    );
+    require!(
+        (0..=MAX_PAUSE_COOLDOWN_SECONDS).contains(&args.pause_cooldown_seconds),
+        GovernorError::InvalidPauseCooldown
+    );
 
     let multisig = &mut ctx.accounts.multisig;
     multisig.create_key = ctx.accounts.create_key.key();
@@ -84,6 +98,14 @@ pub fn handler(ctx: Context<InitializeMultisig>, args: InitializeMultisigArgs) -
     multisig.bump = ctx.bumps.multisig;
     multisig.authority_bump = ctx.bumps.authority;
     multisig.grace_seconds = args.grace_seconds;
+    multisig.max_pause_seconds = args.max_pause_seconds;
+    multisig.pause_cooldown_seconds = args.pause_cooldown_seconds;
+    multisig.paused_at = 0;
+    multisig.pause_expires_at = 0;
+    multisig.paused_by = Pubkey::default();
+    multisig.pause_votes = Vec::new();
+    multisig.resume_votes = Vec::new();
+    multisig.pause_cooldowns = Vec::new();
 
     emit_cpi!(MultisigInitialized {
         multisig: multisig.key(),

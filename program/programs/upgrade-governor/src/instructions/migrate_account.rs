@@ -17,7 +17,6 @@ pub struct MigrateAccount<'info> {
     #[account(
         seeds = [MULTISIG_SEED, multisig.create_key.as_ref()],
         bump = multisig.bump,
-        constraint = !multisig.paused @ GovernorError::SystemPaused,
     )]
     pub multisig: Account<'info, Multisig>,
     #[account(
@@ -41,6 +40,12 @@ pub struct MigrateAccount<'info> {
 }
 
 pub fn handler<'info>(ctx: Context<'info, MigrateAccount<'info>>) -> Result<()> {
+    let now = Clock::get()?.unix_timestamp;
+    // The effective pause: a pause that lapsed no longer holds migrations back.
+    require!(
+        !ctx.accounts.multisig.is_paused(now),
+        GovernorError::SystemPaused
+    );
     let proposal = &ctx.accounts.proposal;
     let plan = proposal
         .migration
