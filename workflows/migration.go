@@ -28,6 +28,10 @@ const (
 	roundsPerRun = 100
 )
 
+// changeHeldTellsParent names the change that signals the proposal workflow when the migration
+// is held and when it runs again.
+const changeHeldTellsParent = "held-migration-tells-parent"
+
 // changeHeldMigrationCounts names the change that reads the job's counts from the store while
 // a migration is held (histories recorded before it schedule no such activity).
 const changeHeldMigrationCounts = "held-migration-counts"
@@ -126,6 +130,20 @@ func MigrationWorkflow(ctx workflow.Context, in MigrationInput) (MigrationState,
 		return st
 	}
 	resumed := workflow.GetSignalChannel(ctx, SignalResumed)
+	// The proposal workflow waiting on this migration learns when it is held, so its status
+	// query says paused (it said Paused:false while the migration waited out a pause).
+	parentKnowsHeld := false
+	tellParent := func(held bool) {
+		parent := workflow.GetInfo(ctx).ParentWorkflowExecution
+		if parent == nil || workflow.GetVersion(ctx, changeHeldTellsParent, workflow.DefaultVersion, 1) != 1 {
+			return
+		}
+		if err := workflow.SignalExternalWorkflow(ctx, parent.ID, "", SignalMigrationHeld, held).Get(ctx, nil); err != nil {
+			workflow.GetLogger(ctx).Warn("tell the proposal workflow the migration is held", "held", held, "error", err)
+			return
+		}
+		parentKnowsHeld = held
+	}
 	if err := workflow.SetQueryHandler(ctx, QueryProgress, func() (MigrationState, error) {
 		return progress(), nil
 	}); err != nil {
@@ -223,8 +241,14 @@ func MigrationWorkflow(ctx workflow.Context, in MigrationInput) (MigrationState,
 			if firstErr != nil {
 				return firstErr
 			}
+			if !paused && parentKnowsHeld {
+				tellParent(false)
+			}
 			if paused {
 				st.Status = "paused"
+				if !parentKnowsHeld {
+					tellParent(true)
+				}
 				if workflow.GetVersion(ctx, changeHeldMigrationCounts, workflow.DefaultVersion, 1) == 1 {
 					// Show the work really done while held, not only what the cursor passed.
 					var jc activities.JobCounts

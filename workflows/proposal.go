@@ -29,6 +29,9 @@ const (
 	SignalExecute = "execute-now"
 	// SignalResumed tells a workflow waiting on a pause to look again.
 	SignalResumed = "system-resumed"
+	// SignalMigrationHeld (a bool) tells the proposal workflow that its migration is held by a
+	// pause (true) or runs again (false).
+	SignalMigrationHeld = "migration-held"
 	// QueryStatus returns ProposalState.
 	QueryStatus = "status"
 )
@@ -456,6 +459,13 @@ func (r *proposalRun) afterExecution(ctx workflow.Context) error {
 			SAProgram.ValueSet(r.in.TargetProgram), SAMultisig.ValueSet(r.in.Multisig))
 	}
 	cctx := workflow.WithChildOptions(ctx, opts)
+	held := workflow.GetSignalChannel(ctx, SignalMigrationHeld)
+	workflow.Go(ctx, func(gctx workflow.Context) {
+		var v bool
+		for held.Receive(gctx, &v) {
+			r.state.Paused = v
+		}
+	})
 	var res MigrationState
 	err := workflow.ExecuteChildWorkflow(cctx, MigrationWorkflow, MigrationInput{
 		JobID: id, Proposal: r.in.Proposal, Multisig: r.in.Multisig,

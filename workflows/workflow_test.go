@@ -691,6 +691,16 @@ func (s *WorkflowSuite) TestAPauseMidMigrationKeepsProgressExactAndResumesOnSign
 	s.approve(2*time.Hour, "m2", results)
 	s.approve(3*time.Hour, "m3", results)
 	var held, afterSignal MigrationState
+	var parentHeld, parentAfter ProposalState
+	queryParent := func(into *ProposalState) func() {
+		return func() {
+			v, err := s.env.QueryWorkflow(QueryStatus)
+			s.Require().NoError(err)
+			s.Require().NoError(v.Get(into))
+		}
+	}
+	s.env.RegisterDelayedCallback(queryParent(&parentHeld), 51*time.Hour+time.Minute+time.Second)
+	s.env.RegisterDelayedCallback(queryParent(&parentAfter), 51*time.Hour+3*time.Minute+time.Second)
 	query := func(into *MigrationState) func() {
 		return func() {
 			v, err := s.env.QueryWorkflowByID(MigrationWorkflowID("P1"), QueryProgress)
@@ -712,6 +722,9 @@ func (s *WorkflowSuite) TestAPauseMidMigrationKeepsProgressExactAndResumesOnSign
 	s.Equal("paused", held.Status)
 	s.Equal(DefaultChunkSize/2+3*DefaultChunkSize, held.Migrated+held.Failed, "held, it shows every account done so far")
 	s.NotEqual("paused", afterSignal.Status, "the resume signal ended the wait (it slept five minutes)")
+	s.Equal(StepMigrating, parentHeld.Step)
+	s.True(parentHeld.Paused, "the proposal's status says paused while its migration is held (it said false)")
+	s.False(parentAfter.Paused, "and running again after the resume")
 
 	s.Require().Len(m.finished, 1)
 	s.Equal("failed", m.finished[0].Status, "the model's 1 % of accounts the program refuses")

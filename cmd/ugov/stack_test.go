@@ -288,6 +288,10 @@ func TestMemberCLIAgainstTheStack(t *testing.T) {
 		return shown.Indexed != nil && shown.Indexed.Status == "cancelled"
 	}, 60*time.Second, time.Second, "the index catches up with a cancel sent by RPC")
 	require.Equal(t, "cancelled", shown.Proposal.Status)
+	// Asking to execute it is refused, and ugov exits 1 (it answered 200 signalled:false, exit 0).
+	e = ug.fails("execute", proposed.Proposal, "--keypair", memberFiles[1], "--rpc-url", st.RPCURL, "--api-url", st.APIURL)
+	require.Equal(t, "invalid_state", e.Error.Code)
+	require.Contains(t, e.Error.Message, "cancelled")
 	// The indexer, not the API (which never saw this cancel), recorded it.
 	db, err := store.New(ctx, st.DatabaseURL)
 	require.NoError(t, err)
