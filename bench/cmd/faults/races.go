@@ -530,8 +530,9 @@ func (d *drill) checkApprovalsEverywhere(ctx context.Context, f *findings, tag s
 }
 
 // raceApproveCancel: per round a new proposal with two approvals; the third (threshold)
-// approval and a cancel race. Odd rounds cancel with member 5's signed transaction, even
-// rounds with the guardian's emergency stop (a guardian bearer token).
+// approval and a cancel race. Odd rounds cancel with the threshold's member vote (members 4
+// and 5 voted before; member 1's signed vote races), even rounds with the guardian's emergency
+// stop (a guardian bearer token).
 func raceApproveCancel(ctx context.Context, d *drill) ([]string, error) {
 	f := &findings{}
 	program, err := d.flow.Deploy(ctx)
@@ -576,8 +577,19 @@ func raceApproveCancel(ctx context.Context, d *drill) ([]string, error) {
 		}
 		cancelBody := map[string]string{"reason": "race drill " + tag}
 		if !emergency {
-			cb64, _, err := d.signedB64(ctx, d.flow.Members[4],
-				governor.NewCancelUpgradeInstruction(d.flow.Multisig, proposal, d.flow.Members[4].PublicKey()))
+			// A member's cancel is a vote: members 4 and 5 vote first, and member 1's vote (the
+			// threshold's) races the threshold approval.
+			for _, m := range []*chain.Keypair{d.flow.Members[3], d.flow.Members[4]} {
+				vb64, _, err := d.signedB64(ctx, m, governor.NewCancelUpgradeInstruction(d.flow.Multisig, proposal, m.PublicKey()))
+				if err != nil {
+					return f.lines, fmt.Errorf("sign cancel vote: %w", err)
+				}
+				if err := d.flow.Post(ctx, "/proposals/"+proposal.String()+"/cancel", map[string]string{"transaction": vb64}, nil); err != nil {
+					return f.lines, fmt.Errorf("%s: cancel vote of %s: %w", tag, m.PublicKey(), err)
+				}
+			}
+			cb64, _, err := d.signedB64(ctx, d.flow.Members[0],
+				governor.NewCancelUpgradeInstruction(d.flow.Multisig, proposal, d.flow.Members[0].PublicKey()))
 			if err != nil {
 				return f.lines, fmt.Errorf("sign cancel: %w", err)
 			}
