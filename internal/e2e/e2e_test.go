@@ -83,6 +83,16 @@ func TestUpgradeStoryEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rollbacks, 1, "the emergency stop is recorded once")
 	require.NotEmpty(t, rollbacks[0].CancelSignature)
+
+	// The worker logs every governance transaction it sends, at info level, with its signature.
+	workerLog, err := os.ReadFile(st.Logs("worker"))
+	require.NoError(t, err)
+	for _, want := range []string{
+		`"msg":"sent execute"`, executed.ExecuteSignature,
+		`"msg":"sent guardian cancel"`, rollbacks[0].CancelSignature,
+	} {
+		require.Contains(t, string(workerLog), want)
+	}
 	job, err := s.JobProgress(ctx, workflows.MigrationWorkflowID(res.Executed.String()))
 	require.NoError(t, err)
 	require.Equal(t, accounts, job.Migrated)
