@@ -180,6 +180,10 @@ var (
 // search attributes (workflow.GetVersion keeps older histories replaying).
 const changeOnlyChangedAttributes = "upsert-only-changed-search-attributes"
 
+// changeWaitForHandlers names the change that waits for in-flight update handlers before the
+// workflow completes.
+const changeWaitForHandlers = "wait-for-update-handlers"
+
 // changeMigrationSearchAttributes names the change that starts the migration child with the
 // program's and multisig's search attributes.
 const changeMigrationSearchAttributes = "migration-child-search-attributes"
@@ -223,6 +227,13 @@ func UpgradeProposalWorkflow(ctx workflow.Context, in ProposalInput) (ProposalSt
 
 	err := r.run(ctx)
 	if err == nil {
+		// An approval still being submitted gets its real answer before the workflow ends
+		// (histories recorded before this change ended at once).
+		if workflow.GetVersion(ctx, changeWaitForHandlers, workflow.DefaultVersion, 1) == 1 {
+			if werr := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); werr != nil {
+				return r.state, fmt.Errorf("wait for update handlers: %w", werr)
+			}
+		}
 		return r.state, nil
 	}
 	if temporal.IsCanceledError(err) || errors.Is(ctx.Err(), workflow.ErrCanceled) {

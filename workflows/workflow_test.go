@@ -766,3 +766,35 @@ func (s *WorkflowSuite) TestAnApprovalHeldPastItsGraceExpires() {
 	s.Equal(0, s.chain.executed)
 	s.Equal(1, s.chain.expired)
 }
+
+// An approval still being submitted when the proposal ends (here: cancelled on chain meanwhile)
+// gets its real answer: the workflow waits for its update handlers before it completes (it
+// returned at once, and the caller got "the workflow completed before the update completed").
+func (s *WorkflowSuite) TestTheWorkflowWaitsForAnApprovalInFlightBeforeItEnds() {
+	var a *activities.Activities
+	c := s.chain
+	s.env.OnActivity(a.SubmitApproval, mock.Anything, mock.Anything).After(10*time.Minute).Return(
+		func(ctx context.Context, in activities.SubmitInput) (activities.SubmitResult, error) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return activities.SubmitResult{}, temporal.NewNonRetryableApplicationError(
+				"ProposalNotActive: the proposal was cancelled", activities.ErrTypeProgram, nil)
+		}).Once()
+	results := map[string]error{}
+	s.approve(time.Hour, "m1", results)
+	s.env.RegisterDelayedCallback(func() {
+		c.mu.Lock()
+		c.status = "cancelled"
+		c.mu.Unlock()
+		s.env.SignalWorkflow(SignalApprovalObserved, nil)
+	}, time.Hour+time.Minute)
+	s.registerChain()
+	s.env.ExecuteWorkflow(UpgradeProposalWorkflow, s.input(false))
+	s.Require().True(s.env.IsWorkflowCompleted())
+	s.Require().NoError(s.env.GetWorkflowError())
+	s.Equal(StepCancelled, s.state().Step)
+	err, answered := results["m1@1h0m0s"]
+	s.Require().True(answered, "the approval got an answer")
+	s.Require().Error(err)
+	s.Contains(err.Error(), "ProposalNotActive", "the chain's answer, not a workflow that went away")
+}
