@@ -773,7 +773,7 @@ func (s *WorkflowSuite) TestAnApprovalHeldPastItsGraceExpires() {
 func (s *WorkflowSuite) TestTheWorkflowWaitsForAnApprovalInFlightBeforeItEnds() {
 	var a *activities.Activities
 	c := s.chain
-	s.env.OnActivity(a.SubmitApproval, mock.Anything, mock.Anything).After(10*time.Minute).Return(
+	s.env.OnActivity(a.SubmitApproval, mock.Anything, mock.Anything).After(10 * time.Minute).Return(
 		func(ctx context.Context, in activities.SubmitInput) (activities.SubmitResult, error) {
 			c.mu.Lock()
 			defer c.mu.Unlock()
