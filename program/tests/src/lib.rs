@@ -15,7 +15,8 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use upgrade_governor::state::{
-    MigrationPlan, Multisig, Proposal, AUTHORITY_SEED, MULTISIG_SEED, PROPOSAL_SEED,
+    GovernedProgram, MigrationPlan, Multisig, Proposal, AUTHORITY_SEED, GOVERNED_PROGRAM_SEED,
+    MULTISIG_SEED, PROPOSAL_SEED,
 };
 use upgrade_governor::GovernorError;
 
@@ -175,6 +176,16 @@ pub fn proposal_pda(multisig: &Pubkey, index: u64) -> Pubkey {
     .0
 }
 
+/// The record of `program` under `multisig`: created by its first proposal, updated by every
+/// executed upgrade.
+pub fn governed_program_pda(multisig: &Pubkey, program: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[GOVERNED_PROGRAM_SEED, multisig.as_ref(), program.as_ref()],
+        &upgrade_governor::ID,
+    )
+    .0
+}
+
 pub fn event_authority() -> Pubkey {
     Pubkey::find_program_address(&[b"__event_authority"], &upgrade_governor::ID).0
 }
@@ -328,6 +339,7 @@ pub fn propose_ix(
             program_data: program_data_pda(target_program),
             buffer: *buffer,
             authority: authority_pda(multisig),
+            governed_program: governed_program_pda(multisig, target_program),
             system_program: SYSTEM,
             event_authority: event_authority(),
             program: upgrade_governor::ID,
@@ -366,6 +378,7 @@ pub fn execute_ix(
         acc::ExecuteUpgrade {
             multisig: *multisig,
             proposal: *proposal,
+            governed_program: governed_program_pda(multisig, &p.target_program),
             executor: *executor,
             authority: authority_pda(multisig),
             target_program: p.target_program,
@@ -406,6 +419,7 @@ pub fn migrate_ix(
         acc::MigrateAccount {
             multisig: *multisig,
             proposal: *proposal,
+            governed_program: governed_program_pda(multisig, &p.target_program),
             authority: authority_pda(multisig),
             target_program: p.target_program,
             program_data: p.program_data,
@@ -450,6 +464,8 @@ pub mod counter {
     use super::*;
 
     pub const STATE_LEN: usize = 64;
+    /// Byte 0 of a state account is its layout version.
+    pub const VERSION_OFFSET: u32 = 0;
     pub const TAG_INIT: u8 = 0;
     pub const TAG_MIGRATE: u8 = 2;
     pub const TAG_TOUCH: u8 = 3;
@@ -491,10 +507,14 @@ pub mod counter {
         }
     }
 
+    /// v1 -> v2: the governed counter's migrate instruction, for its 64-byte state accounts.
     pub fn plan() -> MigrationPlan {
         MigrationPlan {
             target_version: 2,
             instruction_data: vec![TAG_MIGRATE],
+            from_version: 1,
+            version_offset: VERSION_OFFSET,
+            data_size: STATE_LEN as u64,
         }
     }
 }
@@ -575,6 +595,12 @@ impl Fixture {
 
     pub fn proposal_state(&self, proposal: &Pubkey) -> Proposal {
         self.chain.anchor(proposal)
+    }
+
+    /// The governed counter's record under the multisig.
+    pub fn governed_program_state(&self) -> GovernedProgram {
+        self.chain
+            .anchor(&governed_program_pda(&self.multisig, &self.program))
     }
 
     /// Proposes an upgrade of the counter to the buffer's ELF; returns the proposal address.

@@ -1074,3 +1074,184 @@ fn buffer_whose_whole_length_exceeds_program_data_is_refused_until_program_data_
     assert!(after.data[45 + COUNTER_V2.len()..].iter().all(|b| *b == 0));
     assert_eq!(f.proposal_state(&p).status, ProposalStatus::Executed);
 }
+
+/// Proposes, approves and executes an upgrade of the counter to `elf` with `migration`, as
+/// three members and a stranger would; returns the proposal.
+fn upgrade_to(
+    f: &mut Fixture,
+    elf: &[u8],
+    migration: Option<upgrade_governor::state::MigrationPlan>,
+) -> Pubkey {
+    let buffer = Pubkey::new_unique();
+    native_svm::write_buffer(&mut f.chain.svm, buffer, elf, Some(f.authority));
+    let (p, res) = f.propose_with(buffer, elf_hash(elf), migration);
+    assert_ok(res);
+    f.approve_by(&p, &[0, 1, 2]);
+    f.chain.advance(TIMELOCK);
+    assert_ok(f.execute(&p));
+    assert_eq!(f.proposal_state(&p).status, ProposalStatus::Executed);
+    // The loader runs new code only from the next slot on.
+    f.chain.advance(1);
+    p
+}
+
+#[test]
+fn migration_plan_of_a_superseded_proposal_is_refused() {
+    let mut f = Fixture::new();
+    let states = f.create_counters(1);
+    // A: v1 -> v2 with a migration; it executes and migrates an account.
+    let a = upgrade_to(&mut f, COUNTER_V2, Some(counter::plan()));
+    assert_ok(f.migrate(&a, &states));
+    assert_eq!(f.chain.account(&states[0]).unwrap().data[0], 2);
+    // A's plan still applies while A is the latest upgrade (migrating again is a no-op).
+    assert_ok(f.migrate(&a, &states));
+
+    // B: v2 -> v1, no migration. A's plan was written for v2, which is no longer deployed.
+    let b = upgrade_to(&mut f, COUNTER_V1, None);
+    assert_eq!(f.governed_program_state().last_executed_proposal, b);
+    let under_v1 = f.create_counters(1);
+    assert_eq!(f.chain.account(&under_v1[0]).unwrap().data[0], 1);
+    assert_rule(f.migrate(&a, &under_v1), E::MigrationPlanSuperseded);
+
+    // C: v1 -> v2 again, without a migration. The deployed code is again the code A's plan
+    // was written for, but A is not the latest executed proposal: its instruction data, signed
+    // by the governor, must not reach accounts created since (or any other account).
+    let c = upgrade_to(&mut f, COUNTER_V2, None);
+    assert_rule(f.migrate(&a, &under_v1), E::MigrationPlanSuperseded);
+    assert_rule(f.migrate(&a, &states), E::MigrationPlanSuperseded);
+    assert_eq!(f.chain.account(&under_v1[0]).unwrap().data[0], 1);
+    // C declared no migration, and B's plan is gone with B.
+    assert_rule(f.migrate(&c, &under_v1), E::NoMigrationDeclared);
+    assert_rule(f.migrate(&b, &under_v1), E::MigrationPlanSuperseded);
+    let g = f.governed_program_state();
+    assert_eq!((g.last_executed_proposal, g.deployments), (c, 3));
+}
+
+#[test]
+fn inconsistent_migration_plan_is_rejected() {
+    use upgrade_governor::state::MigrationPlan;
+    let mut f = Fixture::new();
+    let plan = |from_version: u8, version_offset: u32, data_size: u64| MigrationPlan {
+        target_version: 2,
+        instruction_data: vec![counter::TAG_MIGRATE],
+        from_version,
+        version_offset,
+        data_size,
+    };
+    for bad in [
+        // The version does not change.
+        plan(2, 0, 64),
+        plan(2, 0, 0),
+        // The version byte lies outside accounts of the declared size.
+        plan(1, 64, 64),
+        plan(1, 100, 64),
+        plan(1, u32::MAX, 64),
+    ] {
+        let (_, res) = f.propose_with(f.buffer, elf_hash(COUNTER_V2), Some(bad));
+        assert_rule(res, E::InvalidMigrationPlan);
+    }
+    assert_eq!(f.multisig_state().proposal_index, 0);
+
+    // Consistent: the last byte of a 64-byte account, or any size; stored as signed.
+    for good in [plan(1, 63, 64), plan(0, 4096, 0), plan(1, 0, 64)] {
+        let (p, res) = f.propose_with(f.buffer, elf_hash(COUNTER_V2), Some(good.clone()));
+        assert_ok(res);
+        let stored = f.proposal_state(&p).migration.expect("the plan is stored");
+        assert_eq!(stored, good);
+        assert_eq!(
+            (
+                stored.from_version,
+                stored.version_offset,
+                stored.data_size,
+                stored.target_version
+            ),
+            (good.from_version, good.version_offset, good.data_size, 2)
+        );
+    }
+    assert_eq!(f.multisig_state().proposal_index, 3);
+}
+
+#[test]
+fn governed_program_records_the_latest_executed_proposal() {
+    let mut f = Fixture::new();
+    let record = governed_program_pda(&f.multisig, &f.program);
+    assert!(f.chain.account(&record).is_none());
+    // The first proposal creates the record; nothing executed yet.
+    let p = f.approved_and_due();
+    let g = f.governed_program_state();
+    assert_eq!((g.multisig, g.program), (f.multisig, f.program));
+    assert_eq!(g.last_executed_proposal, Pubkey::default());
+    assert_eq!(g.deployments, 0);
+    assert_eq!(
+        g.bump,
+        Pubkey::find_program_address(
+            &[
+                upgrade_governor::state::GOVERNED_PROGRAM_SEED,
+                f.multisig.as_ref(),
+                f.program.as_ref()
+            ],
+            &upgrade_governor::ID
+        )
+        .1
+    );
+    assert_eq!(
+        f.chain.account(&record).unwrap().owner,
+        upgrade_governor::ID
+    );
+
+    assert_ok(f.execute(&p));
+    let g = f.governed_program_state();
+    assert_eq!((g.last_executed_proposal, g.deployments), (p, 1));
+    f.chain.advance(1);
+
+    // A later proposal for the same program keeps the record as it is...
+    let buffer = Pubkey::new_unique();
+    native_svm::write_buffer(&mut f.chain.svm, buffer, COUNTER_V1, Some(f.authority));
+    let (q, res) = f.propose_with(buffer, elf_hash(COUNTER_V1), None);
+    assert_ok(res);
+    let g = f.governed_program_state();
+    assert_eq!((g.multisig, g.program), (f.multisig, f.program));
+    assert_eq!((g.last_executed_proposal, g.deployments), (p, 1));
+    // ...until it executes.
+    f.approve_by(&q, &[0, 1, 2]);
+    f.chain.advance(TIMELOCK);
+    assert_ok(f.execute(&q));
+    let g = f.governed_program_state();
+    assert_eq!((g.last_executed_proposal, g.deployments), (q, 2));
+
+    // Execute updates the target program's own record: another governed program's record
+    // under the same multisig is refused.
+    let counter = f.program;
+    let other = Pubkey::new_unique();
+    native_svm::deploy_upgradeable(&mut f.chain.svm, other, COUNTER_V1, Some(f.authority));
+    f.program = other;
+    let buffer = Pubkey::new_unique();
+    native_svm::write_buffer(&mut f.chain.svm, buffer, COUNTER_V2, Some(f.authority));
+    assert_ok(f.propose_with(buffer, elf_hash(COUNTER_V2), None).1);
+    let o = f.governed_program_state();
+    assert_eq!((o.program, o.deployments), (other, 0));
+    f.program = counter;
+    let buffer = Pubkey::new_unique();
+    native_svm::write_buffer(&mut f.chain.svm, buffer, COUNTER_V2, Some(f.authority));
+    let (r, res) = f.propose_with(buffer, elf_hash(COUNTER_V2), None);
+    assert_ok(res);
+    f.approve_by(&r, &[0, 1, 2]);
+    f.chain.advance(TIMELOCK);
+    let s = f.proposal_state(&r);
+    let stranger = f.stranger.insecure_clone();
+    let mut ix = execute_ix(&f.multisig, &r, &s, &stranger.pubkey(), &s.proposer);
+    assert_eq!(ix.accounts[2].pubkey, record);
+    ix.accounts[2].pubkey = governed_program_pda(&f.multisig, &other);
+    let failed = f.chain.send(&[ix], &[&stranger]).unwrap_err();
+    assert_eq!(
+        failed.err,
+        solana_transaction_error::TransactionError::InstructionError(
+            0,
+            InstructionError::Custom(anchor_lang::error::ErrorCode::ConstraintSeeds as u32)
+        )
+    );
+    assert_eq!(f.proposal_state(&r).status, ProposalStatus::Approved);
+    assert_ok(f.execute_as_is(&r));
+    let g = f.governed_program_state();
+    assert_eq!((g.last_executed_proposal, g.deployments), (r, 3));
+}

@@ -101,4 +101,12 @@ pub enum GovernorError {
     PauseCoolingDown,
     #[msg("This member has already voted")]
     AlreadyVoted,
+    #[msg(
+        "The migration plan is inconsistent: from_version equals target_version, or the version offset lies outside the data size"
+    )]
+    InvalidMigrationPlan,
+    #[msg(
+        "A later upgrade of this program executed: this proposal's migration plan no longer applies"
+    )]
+    MigrationPlanSuperseded,
 }

@@ -56,7 +56,8 @@ pub mod upgrade_governor {
     }
 
     /// Migrate the accounts passed as remaining accounts through the governed program's
-    /// migrate instruction, signed by the authority PDA.
+    /// migrate instruction, signed by the authority PDA; only while the proposal is the
+    /// program's latest executed upgrade.
     pub fn migrate_account<'info>(ctx: Context<'info, MigrateAccount<'info>>) -> Result<()> {
         instructions::migrate_account::handler(ctx)
     }

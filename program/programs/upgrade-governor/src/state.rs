@@ -3,10 +3,11 @@ use anchor_lang::prelude::*;
 use crate::errors::GovernorError;
 
 /// Seeds of the PDAs, fixed by the design: [`multisig`, create_key], [`proposal`, multisig,
-/// index], [`authority`, multisig].
+/// index], [`authority`, multisig], [`program`, multisig, governed program].
 pub const MULTISIG_SEED: &[u8] = b"multisig";
 pub const PROPOSAL_SEED: &[u8] = b"proposal";
 pub const AUTHORITY_SEED: &[u8] = b"authority";
+pub const GOVERNED_PROGRAM_SEED: &[u8] = b"program";
 
 /// Bound on the member list, so the account size is fixed at creation.
 pub const MAX_MEMBERS: usize = 16;
@@ -142,6 +143,11 @@ pub enum ProposalStatus {
 
 /// What to run after the upgrade: the governed program's migrate instruction, called once per
 /// account with accounts [state (writable), authority PDA (signer), ProgramData].
+///
+/// Every field is part of the signed `propose_upgrade` instruction and stored on chain, so the
+/// members approve the whole plan. A plan applies only to the code its proposal deployed:
+/// `migrate_account` refuses it once a later upgrade of the program executed (see
+/// [`GovernedProgram`]).
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, PartialEq, Eq, Debug, InitSpace)]
 pub struct MigrationPlan {
     /// Layout version the accounts have after migration (for indexers and operators).
@@ -149,6 +155,38 @@ pub struct MigrationPlan {
     /// Instruction data sent to the governed program's migrate instruction.
     #[max_len(MAX_MIGRATION_DATA_LEN)]
     pub instruction_data: Vec<u8>,
+    /// Layout version byte of the accounts still to migrate; differs from `target_version`.
+    pub from_version: u8,
+    /// Where the layout version byte sits in the account data.
+    pub version_offset: u32,
+    /// The data size of the accounts to migrate; 0 means any size. When set,
+    /// `version_offset` lies inside it.
+    pub data_size: u64,
+}
+
+impl MigrationPlan {
+    /// The plan describes a real layout change: the version changes, and the version byte lies
+    /// inside accounts of the declared size.
+    pub fn is_consistent(&self) -> bool {
+        self.from_version != self.target_version
+            && (self.data_size == 0 || u64::from(self.version_offset) < self.data_size)
+    }
+}
+
+/// One governed program under one multisig ([`program`, multisig, program]): created by the
+/// program's first proposal, updated by every executed upgrade. Only the latest executed
+/// proposal's migration plan may run: it was written for the code deployed now, while an
+/// older plan's instruction data would be sent into whatever code replaced it.
+#[account]
+#[derive(InitSpace)]
+pub struct GovernedProgram {
+    pub multisig: Pubkey,
+    pub program: Pubkey,
+    /// The proposal whose upgrade executed last; `Pubkey::default()` before the first one.
+    pub last_executed_proposal: Pubkey,
+    /// Upgrades of this program executed through this multisig.
+    pub deployments: u64,
+    pub bump: u8,
 }
 
 #[account]

@@ -24,6 +24,13 @@ pub struct ExecuteUpgrade<'info> {
         bump = proposal.bump,
     )]
     pub proposal: Account<'info, Proposal>,
+    /// The program's record: this proposal becomes its latest executed one.
+    #[account(
+        mut,
+        seeds = [GOVERNED_PROGRAM_SEED, multisig.key().as_ref(), proposal.target_program.as_ref()],
+        bump = governed_program.bump,
+    )]
+    pub governed_program: Account<'info, GovernedProgram>,
     /// Anyone may execute once the timelock has passed.
     pub executor: Signer<'info>,
     /// CHECK: the governor's authority PDA; signs the loader's Upgrade.
@@ -124,6 +131,14 @@ pub fn handler(ctx: Context<ExecuteUpgrade>) -> Result<()> {
     let proposal = &mut ctx.accounts.proposal;
     proposal.status = ProposalStatus::Executed;
     proposal.executed_at = now;
+    // From now on only this proposal's migration plan applies to the program: older plans
+    // were written for code that is no longer deployed.
+    let governed = &mut ctx.accounts.governed_program;
+    governed.last_executed_proposal = proposal.key();
+    governed.deployments = governed
+        .deployments
+        .checked_add(1)
+        .ok_or(GovernorError::Overflow)?;
     emit_cpi!(UpgradeExecuted {
         multisig: multisig_key,
         proposal: proposal.key(),

@@ -27,6 +27,18 @@ pub struct MigrateAccount<'info> {
         bump = proposal.bump,
     )]
     pub proposal: Account<'info, Proposal>,
+    /// A plan runs only while its proposal is the program's latest executed one, so only
+    /// against the code it was written for: once a later upgrade executed, the old plan's
+    /// instruction data would go to whatever code is deployed now. (A proposal that has not
+    /// executed is refused by the handler with `MigrationBeforeExecution`.)
+    #[account(
+        seeds = [GOVERNED_PROGRAM_SEED, multisig.key().as_ref(), proposal.target_program.as_ref()],
+        bump = governed_program.bump,
+        constraint = proposal.status != ProposalStatus::Executed
+            || governed_program.last_executed_proposal == proposal.key()
+            @ GovernorError::MigrationPlanSuperseded,
+    )]
+    pub governed_program: Account<'info, GovernedProgram>,
     /// CHECK: the governor's authority PDA; signs the governed program's migrate instruction.
     #[account(seeds = [AUTHORITY_SEED, multisig.key().as_ref()], bump = multisig.authority_bump)]
     pub authority: UncheckedAccount<'info>,

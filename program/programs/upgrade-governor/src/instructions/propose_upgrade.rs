@@ -48,6 +48,16 @@ pub struct ProposeUpgrade<'info> {
     /// CHECK: the governor's authority PDA; only its address is compared.
     #[account(seeds = [AUTHORITY_SEED, multisig.key().as_ref()], bump = multisig.authority_bump)]
     pub authority: UncheckedAccount<'info>,
+    /// The program's record under this multisig, created by its first proposal: execute
+    /// records the latest executed proposal in it, migrate_account reads it.
+    #[account(
+        init_if_needed,
+        payer = payer,
+        space = 8 + GovernedProgram::INIT_SPACE,
+        seeds = [GOVERNED_PROGRAM_SEED, multisig.key().as_ref(), target_program.key().as_ref()],
+        bump,
+    )]
+    pub governed_program: Account<'info, GovernedProgram>,
     pub system_program: Program<'info, System>,
 }
 
@@ -61,6 +71,7 @@ pub fn handler(ctx: Context<ProposeUpgrade>, args: ProposeUpgradeArgs) -> Result
             plan.instruction_data.len() <= MAX_MIGRATION_DATA_LEN,
             GovernorError::MigrationDataTooLong
         );
+        require!(plan.is_consistent(), GovernorError::InvalidMigrationPlan);
     }
 
     let authority = ctx.accounts.authority.key();
@@ -84,6 +95,15 @@ pub fn handler(ctx: Context<ProposeUpgrade>, args: ProposeUpgradeArgs) -> Result
         buffer.hash == args.buffer_hash,
         GovernorError::BufferHashMismatch
     );
+
+    // A new record (init_if_needed left it zeroed); an existing one was checked against its
+    // seeds and keeps its history.
+    let governed = &mut ctx.accounts.governed_program;
+    if governed.program == Pubkey::default() {
+        governed.multisig = ctx.accounts.multisig.key();
+        governed.program = ctx.accounts.target_program.key();
+        governed.bump = ctx.bumps.governed_program;
+    }
 
     let now = Clock::get()?.unix_timestamp;
     let multisig = &mut ctx.accounts.multisig;
