@@ -3,7 +3,11 @@
 // and writes rows with upserts, so a retry after a crash does the work at most once.
 package activities
 
-import "time"
+import (
+	"time"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+)
 
 // Error types the workflows act on. Errors of these types are not retried by Temporal.
 const (
@@ -116,6 +120,14 @@ type MigrationPlan struct {
 	VersionOffset uint32
 	DataSize      uint64
 	FromVersion   uint8 // the version byte of accounts still to migrate
+}
+
+// PlanOf is the migration plan a proposal signed on chain (nil when it declares none).
+func PlanOf(p *governor.MigrationPlan) *MigrationPlan {
+	if p == nil {
+		return nil
+	}
+	return &MigrationPlan{TargetVersion: p.TargetVersion, VersionOffset: p.VersionOffset, DataSize: p.DataSize, FromVersion: p.FromVersion}
 }
 
 // ListAccountsInput lists a job's affected accounts and records them as pending.

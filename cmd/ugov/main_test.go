@@ -103,7 +103,7 @@ func TestBadInputIsRefusedBeforeAnythingIsSent(t *testing.T) {
 		{"bad hash, short", propose("--hash", strings.Repeat("ab", 31)), 2, "--hash: want the 64 hex digits"},
 		{"migration data without version", propose("--migration-data", "02"), 2, "--migration-version: required with --migration-data"},
 		{"migration version out of range", propose("--migration-version", "300", "--migration-from", "1"), 2, "--migration-version: want 1 to 255"},
-		{"migration from missing with the API", propose("--migration-version", "2", "--migration-data", "02"), 2, "--migration-from: required"},
+		{"migration from missing", propose("--migration-version", "2", "--migration-data", "02"), 2, "--migration-from: required"},
 		{"description too long", propose("--description", strings.Repeat("x", governor.MaxDescriptionLen+1)), 2, "--description: 257 bytes"},
 		{"missing default keypair", []string{"approve", keyA}, 1, "--keypair: read keypair file: open "},
 		{"missing keypair file", []string{"approve", keyA, "--keypair", "/nonexistent/member.json"}, 1, "--keypair: read keypair file: open /nonexistent/member.json"},

@@ -177,13 +177,12 @@ func parseHash(v string) ([32]byte, error) {
 	return h, nil
 }
 
-// migrationFlags turns the --migration-* flags into the on-chain plan (what the governed
-// program's migrate instruction receives) and the API's plan (which accounts the
-// MigrationWorkflow walks).
+// migrationFlags turns the --migration-* flags into the plan the proposal signs: what the
+// governed program's migrate instruction receives and which accounts the migration walks. The
+// API's copy of it must say the same.
 func migrationFlags(e *env, set map[string]bool, version int, data string, from int, size, offset int64) (*governor.MigrationPlan, *apiclient.MigrationPlan, error) {
-	offChain := []string{"migration-from", "migration-size", "migration-offset"}
 	if !set["migration-version"] {
-		for _, f := range append([]string{"migration-data"}, offChain...) {
+		for _, f := range []string{"migration-data", "migration-from", "migration-size", "migration-offset"} {
 			if set[f] {
 				return nil, nil, usageError("--migration-version", "required with --%s", f)
 			}
@@ -200,17 +199,9 @@ func migrationFlags(e *env, set map[string]bool, version int, data string, from 
 	if len(ixData) > governor.MaxMigrationDataLen {
 		return nil, nil, usageError("--migration-data", "%d bytes, at most %d", len(ixData), governor.MaxMigrationDataLen)
 	}
-	onchain := &governor.MigrationPlan{TargetVersion: uint8(version), InstructionData: ixData}
-	if e.api == nil {
-		for _, f := range offChain {
-			if set[f] {
-				e.warn("--%s is used by the API's migration workflow only; without --api-url it is not recorded", f)
-			}
-		}
-		return onchain, nil, nil
-	}
+	// Which accounts migrate is part of the signed plan: the worker migrates exactly those.
 	if !set["migration-from"] {
-		return nil, nil, usageError("--migration-from", "required with --migration-version through the API (the migration workflow selects accounts by their version)")
+		return nil, nil, usageError("--migration-from", "required with --migration-version (the plan selects accounts by their version byte)")
 	}
 	if from < 0 || from > 255 || from == version {
 		return nil, nil, usageError("--migration-from", "want 0 to 255, other than --migration-version, got %d", from)
@@ -220,6 +211,11 @@ func migrationFlags(e *env, set map[string]bool, version int, data string, from 
 	}
 	if offset < 0 || offset >= maxAccountSize || (size > 0 && offset >= size) {
 		return nil, nil, usageError("--migration-offset", "want an offset inside the accounts' data, got %d", offset)
+	}
+	onchain := &governor.MigrationPlan{TargetVersion: uint8(version), InstructionData: ixData,
+		FromVersion: uint8(from), VersionOffset: uint32(offset), DataSize: uint64(size)}
+	if e.api == nil {
+		return onchain, nil, nil
 	}
 	return onchain, &apiclient.MigrationPlan{TargetVersion: &version, FromVersion: &from, DataSize: &size, VersionOffset: &offset}, nil
 }

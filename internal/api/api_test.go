@@ -184,7 +184,8 @@ func testProposeRejectsBadRequests(t *testing.T, e *env) {
 	otherMultisig, _ := governor.FindMultisigAddress(newKey(t).PublicKey())
 	unknownMultisig := governor.NewProposeUpgradeInstruction(otherMultisig, 1, m0.PublicKey(), m0.PublicKey(), e.program, e.buffer,
 		governor.ProposeUpgradeArgs{BufferHash: e.elfHash})
-	withMigration := e.proposeIx(m0, &governor.MigrationPlan{TargetVersion: 2})
+	withMigration := e.proposeIx(m0, &governor.MigrationPlan{TargetVersion: 2, FromVersion: 1, DataSize: 64, VersionOffset: 8})
+	inconsistent := e.proposeIx(m0, &governor.MigrationPlan{TargetVersion: 2, FromVersion: 1, DataSize: 8, VersionOffset: 8})
 	approve := governor.NewApproveUpgradeInstruction(e.multisig, good.Proposal, m0.PublicKey())
 	raw, _ := base64.StdEncoding.DecodeString(goodTx)
 
@@ -216,7 +217,11 @@ func testProposeRejectsBadRequests(t *testing.T, e *env) {
 		{"stale index", map[string]any{"transaction": signTx(t, []solana.Instruction{stale}, m0)}, "", 409, api.CodeStaleProposalIndex, "transaction"},
 		{"unknown multisig", map[string]any{"transaction": signTx(t, []solana.Instruction{unknownMultisig}, m0)}, "", 403, api.CodeMultisigNotServed, "transaction"},
 		{"description differs", map[string]any{"transaction": goodTx, "description": "something else"}, "", 400, api.CodeInvalidField, "description"},
-		{"migration missing", map[string]any{"transaction": signTx(t, []solana.Instruction{withMigration}, m0)}, "", 400, api.CodeMigrationMismatch, "migration"},
+		{"signed plan inconsistent", map[string]any{"transaction": signTx(t, []solana.Instruction{inconsistent}, m0)}, "", 400, api.CodeMigrationMismatch, "transaction"},
+		{"signed plan other accounts", map[string]any{"transaction": signTx(t, []solana.Instruction{withMigration}, m0),
+			"migration": map[string]any{"target_version": 2, "from_version": 0, "data_size": 64, "version_offset": 8}}, "", 400, api.CodeMigrationMismatch, "migration.from_version"},
+		{"signed plan other offset", map[string]any{"transaction": signTx(t, []solana.Instruction{withMigration}, m0),
+			"migration": map[string]any{"target_version": 2, "from_version": 1, "data_size": 64, "version_offset": 0}}, "", 400, api.CodeMigrationMismatch, "migration.version_offset"},
 		{"migration not declared", map[string]any{"transaction": goodTx, "migration": map[string]any{"target_version": 2, "from_version": 1}}, "", 400, api.CodeMigrationMismatch, "migration"},
 		{"migration version differs", map[string]any{"transaction": signTx(t, []solana.Instruction{withMigration}, m0),
 			"migration": map[string]any{"target_version": 3, "from_version": 1}}, "", 400, api.CodeMigrationMismatch, "migration.target_version"},
@@ -248,7 +253,7 @@ func mustMessage(t *testing.T, tx *solana.Transaction) []byte {
 }
 
 func testProposeWithMigration(t *testing.T, e *env) {
-	ix := e.proposeIx(e.members[1], &governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{1}})
+	ix := e.proposeIx(e.members[1], &governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{1}, FromVersion: 1, DataSize: 64})
 	r := e.do("POST", "/proposals", map[string]any{
 		"transaction": signTx(t, []solana.Instruction{ix}, e.members[1]),
 		"migration":   map[string]any{"target_version": 2, "from_version": 1, "data_size": 64, "version_offset": 0},
@@ -258,6 +263,15 @@ func testProposeWithMigration(t *testing.T, e *env) {
 	d, err := e.temporal.DescribeWorkflowExecution(ctxT(t), workflows.ProposalWorkflowID(ix.Proposal.String()), "")
 	require.NoError(t, err)
 	assert.Equal(t, "UpgradeProposalWorkflow", d.GetWorkflowExecutionInfo().GetType().GetName())
+
+	// The detail shows the whole plan the members signed.
+	r = e.do("GET", "/proposals/"+ix.Proposal.String(), nil)
+	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	var got api.ProposalDetailResponse
+	r.decode(t, &got)
+	require.Equal(t, "chain", got.Source)
+	require.NotNil(t, got.Proposal.Migration)
+	assert.Equal(t, api.MigrationView{TargetVersion: 2, FromVersion: 1, DataSize: 64, VersionOffset: 0, InstructionData: "AQ=="}, *got.Proposal.Migration)
 }
 
 func testGetProposal(t *testing.T, e *env) {
@@ -546,11 +560,9 @@ func testExecuteSignalsTheWorkflow(t *testing.T, e *env) {
 }
 
 func testMigrationStartAndProgress(t *testing.T, e *env) {
-	ix := e.proposeIx(e.members[0], &governor.MigrationPlan{TargetVersion: 2})
-	r := e.do("POST", "/proposals", map[string]any{
-		"transaction": signTx(t, []solana.Instruction{ix}, e.members[0]),
-		"migration":   map[string]any{"target_version": 2, "from_version": 1},
-	})
+	ix := e.proposeIx(e.members[0], &governor.MigrationPlan{TargetVersion: 2, FromVersion: 1, DataSize: 64, VersionOffset: 8})
+	// No plan in the body: the API takes the one signed in the transaction.
+	r := e.do("POST", "/proposals", map[string]any{"transaction": signTx(t, []solana.Instruction{ix}, e.members[0])})
 	require.Equal(t, http.StatusCreated, r.Code, "body: %s", r.Body)
 	p := ix.Proposal
 	e.waitStep(p, workflows.StepApprovals)
@@ -562,17 +574,22 @@ func testMigrationStartAndProgress(t *testing.T, e *env) {
 	requireError(t, e.do("POST", "/migration/start", body, bearer("ugt_wrong")...), 401, api.CodeInvalidToken, "Authorization")
 	requireError(t, e.do("POST", "/migration/start", body, bearer(e.operator)...), 409, api.CodeInvalidState, "proposal")
 	requireError(t, e.do("POST", "/migration/start", map[string]any{"proposal": "nope", "plan": plan}, bearer(e.operator)...), 400, api.CodeInvalidField, "proposal")
-	requireError(t, e.do("POST", "/migration/start", map[string]any{"proposal": p.String()}, bearer(e.operator)...), 400, api.CodeMissingField, "plan")
 	requireError(t, e.do("POST", "/migration/start", map[string]any{"proposal": newKey(t).PublicKey().String(), "plan": plan}, bearer(e.operator)...), 404, api.CodeProposalNotFound, "proposal")
 	e.requireUnchanged(before, "a refused migration start")
 
 	e.chain.setStatus(p, governor.ProposalExecuted)
 	bad := map[string]any{"proposal": p.String(), "plan": map[string]any{"target_version": 3, "from_version": 1}}
 	requireError(t, e.do("POST", "/migration/start", bad, bearer(e.operator)...), 400, api.CodeMigrationMismatch, "plan.target_version")
+	// An operator cannot point the migration at other accounts than the members signed.
+	bad = map[string]any{"proposal": p.String(), "plan": map[string]any{"target_version": 2, "from_version": 0, "data_size": 64, "version_offset": 8}}
+	requireError(t, e.do("POST", "/migration/start", bad, bearer(e.operator)...), 400, api.CodeMigrationMismatch, "plan.from_version")
+	bad = map[string]any{"proposal": p.String(), "plan": map[string]any{"target_version": 2, "from_version": 1, "data_size": 0, "version_offset": 8}}
+	requireError(t, e.do("POST", "/migration/start", bad, bearer(e.operator)...), 400, api.CodeMigrationMismatch, "plan.data_size")
 	id := workflows.MigrationWorkflowID(p.String())
 	assert.False(t, e.workflowExists(id))
 
-	r = e.do("POST", "/migration/start", body, bearer(e.operator)...)
+	// Without a plan in the body the signed one runs.
+	r = e.do("POST", "/migration/start", map[string]any{"proposal": p.String()}, bearer(e.operator)...)
 	require.Equal(t, http.StatusAccepted, r.Code, "body: %s", r.Body)
 	var res api.StartMigrationResponse
 	r.decode(t, &res)
@@ -595,6 +612,14 @@ func testMigrationStartAndProgress(t *testing.T, e *env) {
 	require.NoError(t, err)
 	require.Len(t, rows.Entries, 1)
 	assert.Equal(t, "deploy-bot", rows.Entries[0].Actor)
+
+	// A later executed upgrade of the same program supersedes the plan: the program would
+	// refuse it, so no migration starts.
+	p2 := e.propose()
+	e.chain.setStatus(p2, governor.ProposalExecuted)
+	before = e.snap(p)
+	requireError(t, e.do("POST", "/migration/start", map[string]any{"proposal": p.String()}, bearer(e.operator)...), 409, api.CodeInvalidState, "proposal")
+	e.requireUnchanged(before, "a superseded migration start")
 
 	requireError(t, e.do("GET", "/migration/no-such-job", nil), 404, api.CodeNotFound, "id")
 	requireError(t, e.do("GET", "/migration/bad%20id", nil), 400, api.CodeInvalidField, "id")

@@ -18,6 +18,8 @@ type Chain interface {
 	GetMultisig(ctx context.Context, multisig solana.PublicKey) (*governor.Multisig, error)
 	GetProposal(ctx context.Context, proposal solana.PublicKey) (*governor.Proposal, error)
 	GetBuffer(ctx context.Context, buffer solana.PublicKey) (*loader.Buffer, error)
+	// GetGovernedProgram is the record of which executed proposal deployed a program's code.
+	GetGovernedProgram(ctx context.Context, multisig, program solana.PublicKey) (*governor.GovernedProgram, error)
 	// LatestBlockhash is the blockhash unsigned transactions are built on.
 	LatestBlockhash(ctx context.Context) (solana.Hash, error)
 	// SendSigned submits a transaction others signed, as it is, and waits for confirmation.

@@ -36,6 +36,8 @@ type fakeChain struct {
 	now       func() time.Time
 	// balances are the lamports Balance reports; a missing key has none.
 	balances map[solana.PublicKey]uint64
+	// governed are the GovernedProgram records, by multisig and program.
+	governed map[[2]solana.PublicKey]*governor.GovernedProgram
 }
 
 func newFakeChain() *fakeChain {
@@ -43,6 +45,7 @@ func newFakeChain() *fakeChain {
 		multisigs: map[solana.PublicKey]*governor.Multisig{},
 		proposals: map[solana.PublicKey]*governor.Proposal{},
 		buffers:   map[solana.PublicKey]*loader.Buffer{},
+		governed:  map[[2]solana.PublicKey]*governor.GovernedProgram{},
 		known:     map[solana.Signature]bool{},
 		expired:   map[solana.Hash]bool{},
 		now:       time.Now,
@@ -83,6 +86,20 @@ func (f *fakeChain) GetProposal(_ context.Context, k solana.PublicKey) (*governo
 	}
 	c := *p
 	c.Approvals = slices.Clone(p.Approvals)
+	return &c, nil
+}
+
+// GetGovernedProgram reports the program's latest executed proposal, as execute_upgrade
+// records it (setStatus to executed stands for an execute).
+func (f *fakeChain) GetGovernedProgram(_ context.Context, multisig, program solana.PublicKey) (*governor.GovernedProgram, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	g, ok := f.governed[[2]solana.PublicKey{multisig, program}]
+	if !ok {
+		addr, _ := governor.FindGovernedProgramAddress(multisig, program)
+		return nil, fmt.Errorf("get governed program: get account %s: %w", addr, chain.ErrAccountNotFound)
+	}
+	c := *g
 	return &c, nil
 }
 
@@ -268,7 +285,16 @@ func (f *fakeChain) setStatus(k solana.PublicKey, st governor.ProposalStatus) {
 	defer f.mu.Unlock()
 	f.proposals[k].Status = st
 	if st == governor.ProposalExecuted {
-		f.proposals[k].ExecutedAt = f.now().Unix()
+		p := f.proposals[k]
+		p.ExecutedAt = f.now().Unix()
+		key := [2]solana.PublicKey{p.Multisig, p.TargetProgram}
+		g, ok := f.governed[key]
+		if !ok {
+			g = &governor.GovernedProgram{Multisig: p.Multisig, Program: p.TargetProgram}
+			f.governed[key] = g
+		}
+		g.LastExecutedProposal = k
+		g.Deployments++
 	}
 }
 

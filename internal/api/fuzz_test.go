@@ -245,7 +245,7 @@ func txSeeds(f testing.TB) map[string]*solana.Transaction {
 	txs := map[string]*solana.Transaction{
 		"approve": fuzzTx(f, []solana.Instruction{approve}, m1.PublicKey(), m1),
 		"propose": fuzzTx(f, []solana.Instruction{governor.NewProposeUpgradeInstruction(multisig, 1, m1.PublicKey(), m1.PublicKey(),
-			program, buffer, governor.ProposeUpgradeArgs{Description: "v2", Migration: &governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}}})}, m1.PublicKey(), m1),
+			program, buffer, governor.ProposeUpgradeArgs{Description: "v2", Migration: &governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}, FromVersion: 1}})}, m1.PublicKey(), m1),
 		"cancel":  fuzzTx(f, []solana.Instruction{governor.NewCancelUpgradeInstruction(multisig, proposal, m2.PublicKey())}, m2.PublicKey(), m2),
 		"execute": fuzzTx(f, []solana.Instruction{governor.NewExecuteUpgradeInstructionFor(p, m3.PublicKey())}, m3.PublicKey(), m3),
 		"pause":   fuzzTx(f, []solana.Instruction{governor.NewPauseSystemInstruction(multisig, m1.PublicKey())}, m1.PublicKey(), m1),

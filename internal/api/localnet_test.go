@@ -211,7 +211,8 @@ func (ce *chainEnv) proposeThroughAPI(description string) solana.PublicKey {
 	tx, out := ce.build("/tx/propose", map[string]any{
 		"multisig": ce.multisig.String(), "proposer": m0.PublicKey().String(), "target_program": ce.program.String(),
 		"buffer": ce.buffer.String(), "description": description,
-		"migration": map[string]any{"target_version": 2, "instruction_data": base64.StdEncoding.EncodeToString([]byte{2})},
+		"migration": map[string]any{"target_version": 2, "instruction_data": base64.StdEncoding.EncodeToString([]byte{2}),
+			"from_version": 1, "data_size": 64, "version_offset": 0},
 	}, m0)
 	assert.Equal(ce.t, fmt.Sprintf("%x", ce.elfHash), out.Summary.BufferHash, "the builder hashed the buffer's ELF")
 	r := ce.do("POST", "/proposals", map[string]any{

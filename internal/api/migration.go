@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/upgrade-governor/upgrade-governor/activities"
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
@@ -50,14 +51,12 @@ func (s *Server) startMigration(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	if body.Plan == nil {
-		respond(c, badRequest(CodeMissingField, "plan", "plan is required (target_version, from_version, data_size, version_offset)"))
-		return
-	}
-	plan, err := body.Plan.plan("plan")
-	if err != nil {
-		respond(c, err)
-		return
+	if body.Plan != nil {
+		// A malformed plan is refused before the chain is read.
+		if _, err := body.Plan.plan("plan"); err != nil {
+			respond(c, err)
+			return
+		}
 	}
 	p, err := s.chain.GetProposal(ctx, addr)
 	if errors.Is(err, chain.ErrAccountNotFound) {
@@ -80,9 +79,27 @@ func (s *Server) startMigration(c *gin.Context) {
 		respond(c, newError(http.StatusConflict, CodeInvalidState, "proposal", "proposal %s declares no migration", addr))
 		return
 	}
-	if plan.TargetVersion != p.Migration.TargetVersion {
-		respond(c, badRequest(CodeMigrationMismatch, "plan.target_version", "the proposal migrates to version %d", p.Migration.TargetVersion))
+	// A plan runs only on the code its proposal deployed: once a later upgrade of the program
+	// executed, the program refuses it (MigrationPlanSuperseded), so no workflow is started.
+	gp, err := s.chain.GetGovernedProgram(ctx, p.Multisig, p.TargetProgram)
+	if err != nil {
+		respond(c, chainReadError(err, "proposal", "governed program record of %s", p.TargetProgram))
 		return
+	}
+	if !gp.LastExecutedProposal.Equals(addr) {
+		respond(c, newError(http.StatusConflict, CodeInvalidState, "proposal",
+			"proposal %s's migration plan is superseded: proposal %s upgraded %s since, and the plan was written for the code it replaced",
+			addr, gp.LastExecutedProposal, p.TargetProgram))
+		return
+	}
+	// The plan is the one the members signed with the proposal; a plan in the body, when
+	// given, must say the same (it cannot select other accounts).
+	plan := *activities.PlanOf(p.Migration)
+	if body.Plan != nil {
+		if err := body.Plan.matches("plan", plan); err != nil {
+			respond(c, err)
+			return
+		}
 	}
 	id := workflows.MigrationWorkflowID(addr.String())
 	runID, created, err := s.start(ctx, client.StartWorkflowOptions{

@@ -68,6 +68,29 @@ type MigrationPlanBody struct {
 	VersionOffset *int64 `json:"version_offset"`
 }
 
+// matches checks a plan given in a request against the plan signed on chain, naming the first
+// field that differs.
+func (b *MigrationPlanBody) matches(field string, signed activities.MigrationPlan) error {
+	p, err := b.plan(field)
+	if err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		name      string
+		got, want uint64
+	}{
+		{"target_version", uint64(p.TargetVersion), uint64(signed.TargetVersion)},
+		{"from_version", uint64(p.FromVersion), uint64(signed.FromVersion)},
+		{"data_size", p.DataSize, signed.DataSize},
+		{"version_offset", uint64(p.VersionOffset), uint64(signed.VersionOffset)},
+	} {
+		if d.got != d.want {
+			return badRequest(CodeMigrationMismatch, field+"."+d.name, "the signed plan says %s %d, not %d", d.name, d.want, d.got)
+		}
+	}
+	return nil
+}
+
 // maxAccountSize is the largest Solana account (10 MiB).
 const maxAccountSize = 10 << 20
 
@@ -140,27 +163,24 @@ func (s *Server) createProposal(c *gin.Context) {
 		respond(c, invalidField("description", "differs from the description the transaction proposes (%q)", description))
 		return
 	}
-	var plan *activities.MigrationPlan
-	switch {
-	case body.Migration == nil && ix.Args.Migration != nil:
-		respond(c, badRequest(CodeMigrationMismatch, "migration",
-			"the transaction declares a migration to version %d: describe it in migration", ix.Args.Migration.TargetVersion))
+	// The migration is the one the members signed: its parameters are in the propose
+	// instruction (issue #16 s3); a plan in the body, when given, must say the same.
+	plan := activities.PlanOf(ix.Args.Migration)
+	if m := ix.Args.Migration; m != nil && !m.Consistent() {
+		respond(c, badRequest(CodeMigrationMismatch, "transaction",
+			"the signed migration plan is inconsistent (from_version %d, target_version %d, version_offset %d, data_size %d): the program refuses it",
+			m.FromVersion, m.TargetVersion, m.VersionOffset, m.DataSize))
 		return
-	case body.Migration != nil && ix.Args.Migration == nil:
-		respond(c, badRequest(CodeMigrationMismatch, "migration", "the transaction declares no migration"))
-		return
-	case body.Migration != nil:
-		p, err := body.Migration.plan("migration")
-		if err != nil {
+	}
+	if body.Migration != nil {
+		if plan == nil {
+			respond(c, badRequest(CodeMigrationMismatch, "migration", "the transaction declares no migration"))
+			return
+		}
+		if err := body.Migration.matches("migration", *plan); err != nil {
 			respond(c, err)
 			return
 		}
-		if p.TargetVersion != ix.Args.Migration.TargetVersion {
-			respond(c, badRequest(CodeMigrationMismatch, "migration.target_version",
-				"the transaction migrates to version %d", ix.Args.Migration.TargetVersion))
-			return
-		}
-		plan = &p
 	}
 	if authority, _ := governor.FindAuthorityAddress(ix.Multisig); !ix.Authority.Equals(authority) {
 		respond(c, badRequest(CodeWrongMultisig, "transaction", "authority %s is not the multisig's authority PDA %s", ix.Authority, authority))

@@ -39,7 +39,7 @@ func testUnservedMultisigIsRefused(t *testing.T, e *env) {
 	e.chain.proposals[landed] = &governor.Proposal{
 		Multisig: own, Index: 2, Proposer: attacker.PublicKey(), TargetProgram: e.program, Buffer: buffer,
 		BufferHash: loader.ELFHash(elf), Status: governor.ProposalExecuted,
-		Migration: &governor.MigrationPlan{TargetVersion: 2}, Approvals: []solana.PublicKey{attacker.PublicKey()},
+		Migration: &governor.MigrationPlan{TargetVersion: 2, FromVersion: 1}, Approvals: []solana.PublicKey{attacker.PublicKey()},
 	}
 	approve := governor.NewApproveUpgradeInstruction(own, landed, attacker.PublicKey())
 	execute := governor.NewExecuteUpgradeInstructionFor(e.chain.proposals[landed], attacker.PublicKey())

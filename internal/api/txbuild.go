@@ -105,6 +105,9 @@ type buildProposeBody struct {
 		TargetVersion *int `json:"target_version"`
 		// InstructionData goes to the governed program's migrate instruction, base64.
 		InstructionData string `json:"instruction_data"`
+		FromVersion     *int   `json:"from_version"`
+		DataSize        *int64 `json:"data_size"`
+		VersionOffset   *int64 `json:"version_offset"`
 	} `json:"migration"`
 }
 
@@ -160,7 +163,15 @@ func (s *Server) buildPropose(c *gin.Context) {
 			respond(c, invalidField("migration.instruction_data", "want base64 of at most %d bytes", governor.MaxMigrationDataLen))
 			return
 		}
-		args.Migration = &governor.MigrationPlan{TargetVersion: uint8(*m.TargetVersion), InstructionData: data}
+		// The accounts to migrate are part of what the members sign.
+		selection := MigrationPlanBody{TargetVersion: m.TargetVersion, FromVersion: m.FromVersion, DataSize: m.DataSize, VersionOffset: m.VersionOffset}
+		plan, err := selection.plan("migration")
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		args.Migration = &governor.MigrationPlan{TargetVersion: plan.TargetVersion, InstructionData: data,
+			FromVersion: plan.FromVersion, VersionOffset: plan.VersionOffset, DataSize: plan.DataSize}
 		migration = m.TargetVersion
 	}
 	ms, err := s.governedMultisig(ctx, multisig, "multisig")

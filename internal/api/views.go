@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"strings"
 	"time"
@@ -15,23 +16,26 @@ import (
 
 // ProposalView is a proposal as the API shows it, from the chain or from the index.
 type ProposalView struct {
-	Address                string     `json:"address"`
-	Multisig               string     `json:"multisig"`
-	Index                  uint64     `json:"index"`
-	TargetProgram          string     `json:"target_program"`
-	Buffer                 string     `json:"buffer"`
-	BufferHash             string     `json:"buffer_hash"`
-	Proposer               string     `json:"proposer"`
-	Description            string     `json:"description"`
-	Status                 string     `json:"status"`
-	Approvals              []string   `json:"approvals"`
-	ApprovalCount          int        `json:"approval_count"`
-	Threshold              int        `json:"threshold"`
-	MigrationTargetVersion *int       `json:"migration_target_version"`
-	CreatedAt              *time.Time `json:"created_at"`
-	ApprovedAt             *time.Time `json:"approved_at"`
-	Eta                    *time.Time `json:"eta"`
-	ExpiresAt              *time.Time `json:"expires_at"`
+	Address                string   `json:"address"`
+	Multisig               string   `json:"multisig"`
+	Index                  uint64   `json:"index"`
+	TargetProgram          string   `json:"target_program"`
+	Buffer                 string   `json:"buffer"`
+	BufferHash             string   `json:"buffer_hash"`
+	Proposer               string   `json:"proposer"`
+	Description            string   `json:"description"`
+	Status                 string   `json:"status"`
+	Approvals              []string `json:"approvals"`
+	ApprovalCount          int      `json:"approval_count"`
+	Threshold              int      `json:"threshold"`
+	MigrationTargetVersion *int     `json:"migration_target_version"`
+	// Migration is the whole plan the members signed (chain source only): which accounts
+	// migrate and what the governed program's migrate instruction receives.
+	Migration  *MigrationView `json:"migration,omitempty"`
+	CreatedAt  *time.Time     `json:"created_at"`
+	ApprovedAt *time.Time     `json:"approved_at"`
+	Eta        *time.Time     `json:"eta"`
+	ExpiresAt  *time.Time     `json:"expires_at"`
 	// ExecuteBy is the last moment an approved proposal may execute (eta + the multisig's
 	// grace); past it the proposal is expired.
 	ExecuteBy        *time.Time `json:"execute_by,omitempty"`
@@ -91,8 +95,23 @@ func proposalFromChain(addr solana.PublicKey, p *governor.Proposal, m *governor.
 	if p.Migration != nil {
 		t := int(p.Migration.TargetVersion)
 		v.MigrationTargetVersion = &t
+		v.Migration = &MigrationView{TargetVersion: t, FromVersion: int(p.Migration.FromVersion),
+			DataSize: p.Migration.DataSize, VersionOffset: p.Migration.VersionOffset,
+			InstructionData: base64.StdEncoding.EncodeToString(p.Migration.InstructionData)}
 	}
 	return v
+}
+
+// MigrationView is a proposal's signed migration plan.
+type MigrationView struct {
+	TargetVersion int `json:"target_version"`
+	// FromVersion is the version byte, at VersionOffset, of the accounts to migrate; DataSize
+	// narrows them to accounts of that size (0: any).
+	FromVersion   int    `json:"from_version"`
+	DataSize      uint64 `json:"data_size"`
+	VersionOffset uint32 `json:"version_offset"`
+	// InstructionData (base64) is sent to the governed program's migrate instruction.
+	InstructionData string `json:"instruction_data"`
 }
 
 // chainStatus spells the program's status the way the index and the workflow do.

@@ -76,6 +76,21 @@ func (c *Client) GetProposal(ctx context.Context, proposal solana.PublicKey) (*g
 	return p, nil
 }
 
+// GetGovernedProgram reads the record of a program governed by multisig: which executed
+// proposal deployed its current code.
+func (c *Client) GetGovernedProgram(ctx context.Context, multisig, program solana.PublicKey) (*governor.GovernedProgram, error) {
+	addr, _ := governor.FindGovernedProgramAddress(multisig, program)
+	data, err := c.governorAccount(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("get governed program: %w", err)
+	}
+	g, err := governor.DecodeGovernedProgram(data)
+	if err != nil {
+		return nil, fmt.Errorf("get governed program %s: %w", addr, err)
+	}
+	return g, nil
+}
+
 // ProposalAccount is a Proposal with its address.
 type ProposalAccount struct {
 	Address solana.PublicKey

@@ -267,7 +267,7 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 		t.Fatalf("buffer authority %v, hash %x", buf.Authority, hash)
 	}
 
-	plan := &governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{counterTagMigrate}}
+	plan := &governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{counterTagMigrate}, FromVersion: 1, DataSize: 64}
 	propose := func(index uint64, hash [32]byte, proposer *Keypair) (solana.PublicKey, solana.Signature, error) {
 		ix := governor.NewProposeUpgradeInstruction(multisig, index, proposer.PublicKey(), payer.PublicKey(), program, buffer,
 			governor.ProposeUpgradeArgs{BufferHash: hash, Description: "governed-counter v2", Migration: plan})

@@ -119,17 +119,28 @@ type Proposal struct {
 	CancelVotes []solana.PublicKey
 }
 
+// GovernedProgram is the program's GovernedProgram account (PDA [program, multisig,
+// program]): the proposal that last upgraded the program; only its migration plan applies.
+type GovernedProgram struct {
+	Multisig             solana.PublicKey
+	Program              solana.PublicKey
+	LastExecutedProposal solana.PublicKey
+	Deployments          uint64
+	Bump                 uint8
+}
+
 // Account discriminators and sizes (8 + INIT_SPACE: both are allocated at their maximum).
 var (
-	MultisigDiscriminator = AccountDiscriminator("Multisig")
-	ProposalDiscriminator = AccountDiscriminator("Proposal")
+	MultisigDiscriminator        = AccountDiscriminator("Multisig")
+	ProposalDiscriminator        = AccountDiscriminator("Proposal")
+	GovernedProgramDiscriminator = AccountDiscriminator("GovernedProgram")
 )
 
 const (
 	MultisigAccountSize = 8 + 32 + (4 + MaxMembers*32) + 1 + 8 + 8 + 32 + 1 + 8 + 1 + 1 + 8 +
 		8 + 8 + 8 + 8 + 32 + 2*(4+MaxMembers*32) + (4 + (MaxMembers+1)*40)
 	ProposalAccountSize = 8 + 32 + 8 + 32*4 + 32 + 8 + 32 + (4 + MaxDescriptionLen) +
-		(1 + 1 + 4 + MaxMigrationDataLen) + (4 + MaxMembers*32) + 1 + 8*6 + 32 + 1 + 8 + (4 + MaxMembers*32)
+		(1 + 1 + 4 + MaxMigrationDataLen + 1 + 4 + 8) + (4 + MaxMembers*32) + 1 + 8*6 + 32 + 1 + 8 + (4 + MaxMembers*32)
 	// ProposalMultisigOffset is where Proposal.Multisig starts: a getProgramAccounts memcmp
 	// on it lists one multisig's proposals.
 	ProposalMultisigOffset = 8
@@ -156,6 +167,15 @@ func DecodeMultisig(data []byte) (*Multisig, error) {
 		return nil, err
 	}
 	return &m, nil
+}
+
+// DecodeGovernedProgram decodes a GovernedProgram account's data.
+func DecodeGovernedProgram(data []byte) (*GovernedProgram, error) {
+	var g GovernedProgram
+	if err := decodeAccount(data, GovernedProgramDiscriminator, "GovernedProgram", &g); err != nil {
+		return nil, err
+	}
+	return &g, nil
 }
 
 // DecodeProposal decodes a Proposal account's data.

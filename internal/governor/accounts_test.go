@@ -21,7 +21,7 @@ func sampleProposal() *Proposal {
 		TargetLastDeploySlot: 42,
 		TargetProgramHash:    sha256.Sum256([]byte("v1")),
 		Description:          "v2",
-		Migration:            &MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}},
+		Migration:            &MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}, FromVersion: 1, VersionOffset: 8, DataSize: 64},
 		Approvals:            keys("member", 3),
 		Status:               ProposalApproved,
 		CreatedAt:            1_780_000_000,
@@ -91,8 +91,8 @@ func TestAccountSizesMatchTheProgramsSpace(t *testing.T) {
 	p.Approvals = keys("m", MaxMembers)
 	p.CancelVotes = keys("c", MaxMembers)
 	data, _ = encodeAccount(ProposalDiscriminator, p)
-	if len(data) != ProposalAccountSize || ProposalAccountSize != 1700 {
-		t.Errorf("full Proposal encodes to %d bytes; size constant %d; want 1700", len(data), ProposalAccountSize)
+	if len(data) != ProposalAccountSize || ProposalAccountSize != 1713 {
+		t.Errorf("full Proposal encodes to %d bytes; size constant %d; want 1713", len(data), ProposalAccountSize)
 	}
 	if off := ProposalMultisigOffset; string(data[off:off+32]) != string(p.Multisig[:]) {
 		t.Error("Proposal.Multisig is not at ProposalMultisigOffset")

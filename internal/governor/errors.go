@@ -73,6 +73,8 @@ var (
 	ErrInvalidPauseCooldown        = &Error{Code: 6043, Name: "InvalidPauseCooldown", Msg: "Pause cool-down must be between 0 and 90 days"}
 	ErrPauseCoolingDown            = &Error{Code: 6044, Name: "PauseCoolingDown", Msg: "This key paused before and its pause lapsed or was overruled: it cannot pause again before its cool-down ends"}
 	ErrAlreadyVoted                = &Error{Code: 6045, Name: "AlreadyVoted", Msg: "This member has already voted"}
+	ErrInvalidMigrationPlan        = &Error{Code: 6046, Name: "InvalidMigrationPlan", Msg: "The migration plan is inconsistent: from_version equals target_version, or the version offset lies outside the data size"}
+	ErrMigrationPlanSuperseded     = &Error{Code: 6047, Name: "MigrationPlanSuperseded", Msg: "A later upgrade of this program executed: this proposal's migration plan no longer applies"}
 )
 
 // governorErrors lists GovernorError's variants by index.
@@ -123,6 +125,8 @@ var governorErrors = []*Error{
 	ErrInvalidPauseCooldown,
 	ErrPauseCoolingDown,
 	ErrAlreadyVoted,
+	ErrInvalidMigrationPlan,
+	ErrMigrationPlanSuperseded,
 }
 
 var errorsByCode = func() map[uint32]*Error {

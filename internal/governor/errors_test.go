@@ -18,6 +18,8 @@ func TestErrorFromCode(t *testing.T) {
 		6040: "InvalidGracePeriod",
 		6041: "ApprovalExpired",
 		6045: "AlreadyVoted",
+		6046: "InvalidMigrationPlan",
+		6047: "MigrationPlanSuperseded",
 		2006: "ConstraintSeeds",
 		3012: "AccountNotInitialized",
 		101:  "InstructionFallbackNotFound",
@@ -28,11 +30,11 @@ func TestErrorFromCode(t *testing.T) {
 			t.Errorf("ErrorFromCode(%d) = %+v, %v; want %s", code, e, ok, name)
 		}
 	}
-	if _, ok := ErrorFromCode(6046); ok {
-		t.Error("6046 is past the last GovernorError")
+	if _, ok := ErrorFromCode(6048); ok {
+		t.Error("6048 is past the last GovernorError")
 	}
-	if len(governorErrors) != 46 {
-		t.Errorf("%d governor errors, errors.rs has 46", len(governorErrors))
+	if len(governorErrors) != 48 {
+		t.Errorf("%d governor errors, errors.rs has 48", len(governorErrors))
 	}
 	for i, e := range governorErrors {
 		if e.Code != ErrorCodeOffset+uint32(i) {

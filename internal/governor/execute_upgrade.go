@@ -9,13 +9,15 @@ import (
 // ExecuteUpgrade: anyone executes an approved proposal once its timelock has passed; the
 // program CPIs the loader's Upgrade signed by the authority PDA.
 type ExecuteUpgrade struct {
-	Multisig      solana.PublicKey
-	Proposal      solana.PublicKey
-	Executor      solana.PublicKey // signs
-	Authority     solana.PublicKey
-	TargetProgram solana.PublicKey // writable
-	ProgramData   solana.PublicKey // writable
-	Buffer        solana.PublicKey // writable
+	Multisig solana.PublicKey
+	Proposal solana.PublicKey
+	// GovernedProgram records this proposal as the program's latest executed (writable).
+	GovernedProgram solana.PublicKey
+	Executor        solana.PublicKey // signs
+	Authority       solana.PublicKey
+	TargetProgram   solana.PublicKey // writable
+	ProgramData     solana.PublicKey // writable
+	Buffer          solana.PublicKey // writable
 	// Spill receives the buffer's lamports; it must be the proposer.
 	Spill solana.PublicKey // writable
 }
@@ -24,15 +26,17 @@ type ExecuteUpgrade struct {
 // derived. targetProgram, buffer and spill (the proposer) come from the Proposal account.
 func NewExecuteUpgradeInstruction(multisig, proposal, executor, targetProgram, buffer, spill solana.PublicKey) *ExecuteUpgrade {
 	authority, _ := FindAuthorityAddress(multisig)
+	governed, _ := FindGovernedProgramAddress(multisig, targetProgram)
 	return &ExecuteUpgrade{
-		Multisig:      multisig,
-		Proposal:      proposal,
-		Executor:      executor,
-		Authority:     authority,
-		TargetProgram: targetProgram,
-		ProgramData:   loader.FindProgramDataAddress(targetProgram),
-		Buffer:        buffer,
-		Spill:         spill,
+		Multisig:        multisig,
+		Proposal:        proposal,
+		GovernedProgram: governed,
+		Executor:        executor,
+		Authority:       authority,
+		TargetProgram:   targetProgram,
+		ProgramData:     loader.FindProgramDataAddress(targetProgram),
+		Buffer:          buffer,
+		Spill:           spill,
 	}
 }
 
@@ -50,6 +54,7 @@ func (ix *ExecuteUpgrade) layout() layout {
 	return layout{accounts: append([]accountSlot{
 		{name: "multisig", key: &ix.Multisig},
 		{name: "proposal", key: &ix.Proposal, writable: true},
+		{name: "governed_program", key: &ix.GovernedProgram, writable: true},
 		{name: "executor", key: &ix.Executor, signer: true},
 		{name: "authority", key: &ix.Authority},
 		{name: "target_program", key: &ix.TargetProgram, writable: true},

@@ -131,15 +131,18 @@ func TestArgsEncodeAsBorsh(t *testing.T) {
 	ix := NewProposeUpgradeInstruction(key("m"), 1, key("p"), key("p"), key("t"), key("b"), ProposeUpgradeArgs{
 		BufferHash:  hash,
 		Description: "hi",
-		Migration:   &MigrationPlan{TargetVersion: 2, InstructionData: []byte{9, 8}},
+		Migration:   &MigrationPlan{TargetVersion: 2, InstructionData: []byte{9, 8}, FromVersion: 1, VersionOffset: 3, DataSize: 64},
 	})
 	disc := InstructionDiscriminator("propose_upgrade")
 	want := append([]byte{}, disc[:]...)
 	want = append(want, hash[:]...)
-	want = append(want, 2, 0, 0, 0, 'h', 'i') // String: u32 length + UTF-8
-	want = append(want, 1)                    // Option: Some
-	want = append(want, 2)                    // target_version u8
-	want = append(want, 2, 0, 0, 0, 9, 8)     // Vec<u8>: u32 length + bytes
+	want = append(want, 2, 0, 0, 0, 'h', 'i')    // String: u32 length + UTF-8
+	want = append(want, 1)                       // Option: Some
+	want = append(want, 2)                       // target_version u8
+	want = append(want, 2, 0, 0, 0, 9, 8)        // Vec<u8>: u32 length + bytes
+	want = append(want, 1)                       // from_version u8
+	want = append(want, 3, 0, 0, 0)              // version_offset u32
+	want = append(want, 64, 0, 0, 0, 0, 0, 0, 0) // data_size u64
 	got, err := ix.Data()
 	if err != nil {
 		t.Fatal(err)

@@ -156,7 +156,7 @@ func idlType(t reflect.Type) any {
 // goTypes are the Go definitions of every type the IDL defines.
 var goTypes = func() map[string]reflect.Type {
 	m := map[string]reflect.Type{}
-	for _, v := range []any{InitializeMultisigArgs{}, ProposeUpgradeArgs{}, MigrationPlan{}, Multisig{}, Proposal{}, ProposalStatus(0), PauseCooldown{}} {
+	for _, v := range []any{InitializeMultisigArgs{}, ProposeUpgradeArgs{}, MigrationPlan{}, Multisig{}, Proposal{}, ProposalStatus(0), PauseCooldown{}, GovernedProgram{}} {
 		m[reflect.TypeOf(v).Name()] = reflect.TypeOf(v)
 	}
 	for _, newEv := range eventTypes {
@@ -174,7 +174,7 @@ func TestIDLMatchesGoDefinitions(t *testing.T) {
 	t.Run("instructions", func(t *testing.T) { checkIDLInstructions(t, doc) })
 	t.Run("types", func(t *testing.T) { checkIDLTypes(t, doc) })
 	t.Run("accounts", func(t *testing.T) {
-		want := map[string]Discriminator{"Multisig": MultisigDiscriminator, "Proposal": ProposalDiscriminator}
+		want := map[string]Discriminator{"Multisig": MultisigDiscriminator, "Proposal": ProposalDiscriminator, "GovernedProgram": GovernedProgramDiscriminator}
 		checkNamedDiscriminators(t, "account", doc.Accounts, want)
 	})
 	t.Run("events", func(t *testing.T) {
@@ -219,10 +219,11 @@ func checkNamedDiscriminators(t *testing.T, kind string, got []idlNamed, want ma
 
 // pdaSeeds are the constant first seeds of the PDAs Go derives, by account name.
 var pdaSeeds = map[string][]byte{
-	"multisig":        MultisigSeed,
-	"proposal":        ProposalSeed,
-	"authority":       AuthoritySeed,
-	"event_authority": EventAuthoritySeed,
+	"multisig":         MultisigSeed,
+	"proposal":         ProposalSeed,
+	"authority":        AuthoritySeed,
+	"governed_program": GovernedProgramSeed,
+	"event_authority":  EventAuthoritySeed,
 }
 
 func checkIDLInstructions(t *testing.T, doc *idlDoc) {

@@ -10,12 +10,14 @@ import (
 // program's migrate instruction, signed by the authority PDA; only after the proposal that
 // declared the migration executed, and not while paused.
 type MigrateAccount struct {
-	Multisig      solana.PublicKey
-	Proposal      solana.PublicKey
-	Authority     solana.PublicKey
-	TargetProgram solana.PublicKey
-	ProgramData   solana.PublicKey
-	Cranker       solana.PublicKey // sends the batch, pays the fee; signs
+	Multisig solana.PublicKey
+	Proposal solana.PublicKey
+	// GovernedProgram must name Proposal as the program's latest executed proposal.
+	GovernedProgram solana.PublicKey
+	Authority       solana.PublicKey
+	TargetProgram   solana.PublicKey
+	ProgramData     solana.PublicKey
+	Cranker         solana.PublicKey // sends the batch, pays the fee; signs
 	// AccountsToMigrate are the writable remaining accounts,, 1 to MaxMigrateAccounts.
 	AccountsToMigrate []solana.PublicKey
 }
@@ -24,9 +26,11 @@ type MigrateAccount struct {
 // ProgramData are derived.
 func NewMigrateAccountInstruction(multisig, proposal, targetProgram, cranker solana.PublicKey, accounts []solana.PublicKey) *MigrateAccount {
 	authority, _ := FindAuthorityAddress(multisig)
+	governed, _ := FindGovernedProgramAddress(multisig, targetProgram)
 	return &MigrateAccount{
 		Multisig:          multisig,
 		Proposal:          proposal,
+		GovernedProgram:   governed,
 		Authority:         authority,
 		TargetProgram:     targetProgram,
 		ProgramData:       loader.FindProgramDataAddress(targetProgram),
@@ -42,6 +46,7 @@ func (ix *MigrateAccount) layout() layout {
 		accounts: append([]accountSlot{
 			{name: "multisig", key: &ix.Multisig},
 			{name: "proposal", key: &ix.Proposal},
+			{name: "governed_program", key: &ix.GovernedProgram},
 			{name: "authority", key: &ix.Authority},
 			{name: "target_program", key: &ix.TargetProgram},
 			{name: "program_data", key: &ix.ProgramData},

@@ -9,10 +9,11 @@ import (
 
 // Seeds of the program's PDAs (state.rs).
 var (
-	MultisigSeed       = []byte("multisig")
-	ProposalSeed       = []byte("proposal")
-	AuthoritySeed      = []byte("authority")
-	EventAuthoritySeed = []byte("__event_authority")
+	MultisigSeed        = []byte("multisig")
+	ProposalSeed        = []byte("proposal")
+	AuthoritySeed       = []byte("authority")
+	GovernedProgramSeed = []byte("program")
+	EventAuthoritySeed  = []byte("__event_authority")
 )
 
 // findPDA derives a program address. find_program_address fails only if none of 256 bumps
@@ -41,6 +42,12 @@ func FindProposalAddress(multisig solana.PublicKey, index uint64) (solana.Public
 // governed programs and of their buffers.
 func FindAuthorityAddress(multisig solana.PublicKey) (solana.PublicKey, uint8) {
 	return findPDA(ProgramID, AuthoritySeed, multisig[:])
+}
+
+// FindGovernedProgramAddress is the GovernedProgram PDA [program, multisig, program]: which
+// proposal last upgraded the program, so only its migration plan applies.
+func FindGovernedProgramAddress(multisig, program solana.PublicKey) (solana.PublicKey, uint8) {
+	return findPDA(ProgramID, GovernedProgramSeed, multisig[:], program[:])
 }
 
 // FindEventAuthorityAddress is Anchor's event-CPI authority [__event_authority].

@@ -13,6 +13,18 @@ type MigrationPlan struct {
 	TargetVersion uint8
 	// InstructionData is sent to the governed program's migrate instruction.
 	InstructionData []byte
+	// FromVersion is the layout version byte of the accounts still to migrate, at
+	// VersionOffset in their data; DataSize narrows them to accounts of that size (0: any).
+	// Signed with the proposal, so the worker migrates exactly what the members approved.
+	FromVersion   uint8
+	VersionOffset uint32
+	DataSize      uint64
+}
+
+// Consistent is the program's check on a plan (InvalidMigrationPlan otherwise): the version
+// changes, and the version byte lies inside accounts of the declared size.
+func (p *MigrationPlan) Consistent() bool {
+	return p.FromVersion != p.TargetVersion && (p.DataSize == 0 || uint64(p.VersionOffset) < p.DataSize)
 }
 
 // ProposeUpgradeArgs are propose_upgrade's arguments.
@@ -33,7 +45,10 @@ type ProposeUpgrade struct {
 	ProgramData   solana.PublicKey
 	Buffer        solana.PublicKey
 	Authority     solana.PublicKey
-	Args          ProposeUpgradeArgs
+	// GovernedProgram is the PDA recording the program's latest executed proposal (created on
+	// the first proposal, paid by Payer).
+	GovernedProgram solana.PublicKey
+	Args            ProposeUpgradeArgs
 }
 
 // NewProposeUpgradeInstruction builds propose_upgrade for the proposal with the given index,
@@ -42,7 +57,7 @@ type ProposeUpgrade struct {
 func NewProposeUpgradeInstruction(multisig solana.PublicKey, index uint64, proposer, payer, targetProgram, buffer solana.PublicKey, args ProposeUpgradeArgs) *ProposeUpgrade {
 	proposal, _ := FindProposalAddress(multisig, index)
 	authority, _ := FindAuthorityAddress(multisig)
-	return &ProposeUpgrade{
+	ix := &ProposeUpgrade{
 		Multisig:      multisig,
 		Proposal:      proposal,
 		Proposer:      proposer,
@@ -53,6 +68,8 @@ func NewProposeUpgradeInstruction(multisig solana.PublicKey, index uint64, propo
 		Authority:     authority,
 		Args:          args,
 	}
+	ix.GovernedProgram, _ = FindGovernedProgramAddress(multisig, targetProgram)
+	return ix
 }
 
 func (ix *ProposeUpgrade) Name() string { return "propose_upgrade" }
@@ -68,6 +85,7 @@ func (ix *ProposeUpgrade) layout() layout {
 			{name: "program_data", key: &ix.ProgramData},
 			{name: "buffer", key: &ix.Buffer},
 			{name: "authority", key: &ix.Authority},
+			{name: "governed_program", key: &ix.GovernedProgram, writable: true},
 			fixedSlot("system_program", solana.SystemProgramID),
 		}, eventCPISlots()...),
 		args: &ix.Args,

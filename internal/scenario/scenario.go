@@ -176,7 +176,7 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 	Step(d.out, "Member 1 proposes the upgrade through the API")
 	proposal, err := d.propose(ctx, buffer, "Upgrade the counter to v2 (moves fields; migrates accounts)",
 		&api.MigrationPlanBody{TargetVersion: intp(2), FromVersion: intp(1), DataSize: int64p(counterStateLen), VersionOffset: int64p(0)},
-		&governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}})
+		&governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}, FromVersion: 1, DataSize: counterStateLen})
 	if err != nil {
 		return err
 	}

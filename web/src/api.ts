@@ -17,6 +17,8 @@ export interface Proposal {
   approval_count: number;
   threshold: number;
   migration_target_version: number | null;
+  // the whole signed plan (chain source only)
+  migration?: { target_version: number; from_version: number; data_size: number; version_offset: number; instruction_data: string };
   created_at: string | null;
   approved_at: string | null;
   eta: string | null;

@@ -96,7 +96,7 @@ func (b *bench) cost(ctx context.Context, m *Migration) (*Cost, error) {
 			GraceSeconds: governor.DefaultGraceSeconds, MaxPauseSeconds: governor.DefaultMaxPauseSeconds, PauseCooldownSeconds: governor.DefaultPauseCooldownSeconds,
 		}), payer},
 		{"propose_upgrade (migration, 27-byte description)", governor.NewProposeUpgradeInstruction(f.Multisig, 1, members[0], members[0], program, buffer,
-			governor.ProposeUpgradeArgs{Description: "benchmark: migrate counters", Migration: &governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}}}), members[0]},
+			governor.ProposeUpgradeArgs{Description: "benchmark: migrate counters", Migration: &governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}, FromVersion: 1, DataSize: 64}}), members[0]},
 		{"propose_upgrade (256-byte description)", governor.NewProposeUpgradeInstruction(f.Multisig, 1, members[0], members[0], program, buffer,
 			governor.ProposeUpgradeArgs{Description: strings.Repeat("d", governor.MaxDescriptionLen)}), members[0]},
 		{"approve_upgrade", governor.NewApproveUpgradeInstruction(f.Multisig, proposal, members[1]), members[1]},

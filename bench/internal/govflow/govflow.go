@@ -150,7 +150,7 @@ func (u Upgrade) plans() (*migrationBody, *governor.MigrationPlan) {
 		return nil, nil
 	}
 	return &migrationBody{TargetVersion: 2, FromVersion: 1, DataSize: 64, VersionOffset: 0},
-		&governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}}
+		&governor.MigrationPlan{TargetVersion: 2, InstructionData: []byte{2}, FromVersion: 1, DataSize: 64, VersionOffset: 0}
 }
 
 // Detail is the part of GET /proposals/:id the flow reads.

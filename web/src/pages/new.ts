@@ -112,10 +112,10 @@ export function newProposalPage(): Page {
         const body: Record<string, unknown> = { description };
         const extra: [string, string][] = [];
         if (migrate.checked) {
-          build.migration = { target_version: num('p-target-version'), instruction_data: input('p-instruction-data').value.trim() };
-          body.migration = {
-            target_version: num('p-target-version'), from_version: num('p-from-version'),
-            data_size: num('p-data-size'), version_offset: num('p-version-offset'),
+          // The whole plan is signed with the proposal: which accounts migrate, and how.
+          build.migration = {
+            target_version: num('p-target-version'), instruction_data: input('p-instruction-data').value.trim(),
+            from_version: num('p-from-version'), data_size: num('p-data-size'), version_offset: num('p-version-offset'),
           };
           extra.push(['Migrates accounts', `at version ${num('p-from-version')} (version byte at offset ${num('p-version-offset')}, ${num('p-data-size') || 'any'} bytes)`]);
         }

@@ -196,7 +196,7 @@ function renderBody(d: Loaded): HTMLElement {
         field('Proposer', addressLink(p.proposer, true)),
         field('Description', p.description || '—'),
         field('Approvals', `${p.approval_count} of ${p.threshold}`),
-        field('Migration', p.migration_target_version === null ? 'none' : `to layout version ${p.migration_target_version}`),
+        field('Migration', migrationPlan(p)),
         field('Created', time(p.created_at)),
         field('Approved', time(p.approved_at)),
         field('ETA', time(p.eta)),
@@ -435,4 +435,14 @@ function actionsSection(address: string) {
       : 'Cancelled on chain.';
   }));
   return self;
+}
+
+// The signed plan, when the chain has it: which accounts migrate and what the migrate
+// instruction receives.
+function migrationPlan(p: Proposal): string {
+  if (p.migration_target_version === null) return 'none';
+  const m = p.migration;
+  if (!m) return `to layout version ${p.migration_target_version}`;
+  return `accounts at layout version ${m.from_version} (version byte at offset ${m.version_offset}, ` +
+    `${m.data_size ? m.data_size + ' bytes' : 'any size'}) to version ${m.target_version}; instruction data ${m.instruction_data || 'empty'}`;
 }
