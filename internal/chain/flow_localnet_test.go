@@ -486,6 +486,9 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	if prop, _ = c.GetProposal(ctx, p1); prop.Status != governor.ProposalExecuted || prop.ExecutedAt != executed.ExecutedAt {
 		t.Fatalf("proposal 1 after execute: %s at %d", prop.Status, prop.ExecutedAt)
 	}
+	// A new slot first: in the same slot the repeated execute is the very same transaction (same
+	// blockhash, same signature), which Send reports as landed.
+	waitNextSlot(t, ctx, c)
 	_, err = execute(p1)
 	wantGovernorError(t, err, governor.ErrAlreadyExecuted)
 	if _, err := c.GetAccount(ctx, buffer); !errors.Is(err, ErrAccountNotFound) {
