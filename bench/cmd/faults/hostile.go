@@ -556,7 +556,9 @@ func (d *drill) hostileRequests(ctx context.Context, h *hostileSetup) ([]hostile
 		{class: "auth", name: "migration of a proposal not executed", method: "POST", path: "/migration/start", auth: bearer(h.guardian), body: jsonBody(map[string]any{"proposal": P, "plan": plan}), status: C, code: "invalid_state", field: "proposal"},
 		{class: "auth", name: "migration plan target_version 0", method: "POST", path: "/migration/start", auth: bearer(h.operator), body: jsonBody(map[string]any{"proposal": P, "plan": map[string]any{"target_version": 0, "from_version": 1}}), status: B, code: "invalid_field", field: "plan.target_version"},
 		{class: "auth", name: "migration proposal not base58", method: "POST", path: "/migration/start", auth: bearer(h.operator), body: jsonBody(map[string]any{"proposal": "0OIl", "plan": plan}), status: B, code: "invalid_field", field: "proposal"},
-		{class: "auth", name: "migration without a plan", method: "POST", path: "/migration/start", auth: bearer(h.operator), body: jsonBody(map[string]any{"proposal": P}), status: B, code: "missing_field", field: "plan"},
+		// The plan is optional (the signed one runs); a malformed one is refused before the chain is read.
+		{class: "auth", name: "migration without a plan, not executed", method: "POST", path: "/migration/start", auth: bearer(h.operator), body: jsonBody(map[string]any{"proposal": P}), status: C, code: "invalid_state", field: "proposal"},
+		{class: "auth", name: "migration plan without from_version", method: "POST", path: "/migration/start", auth: bearer(h.operator), body: jsonBody(map[string]any{"proposal": P, "plan": map[string]any{"target_version": 2}}), status: B, code: "missing_field", field: "plan.from_version"},
 
 		// Transaction builders (they write nothing, but must refuse cleanly too).
 		{class: "build", name: "approve by a non-member", method: "POST", path: "/tx/approve", body: jsonBody(map[string]any{"proposal": P, "member": h.outsider.PublicKey().String()}), status: F, code: "not_a_member", field: "member"},
