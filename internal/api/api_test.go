@@ -17,6 +17,7 @@ import (
 
 	"github.com/upgrade-governor/upgrade-governor/internal/api"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 	"github.com/upgrade-governor/upgrade-governor/internal/temporaltest"
 	"github.com/upgrade-governor/upgrade-governor/workflows"
@@ -620,6 +621,15 @@ func testMigrationStartAndProgress(t *testing.T, e *env) {
 	before = e.snap(p)
 	requireError(t, e.do("POST", "/migration/start", map[string]any{"proposal": p.String()}, bearer(e.operator)...), 409, api.CodeInvalidState, "proposal")
 	e.requireUnchanged(before, "a superseded migration start")
+	// The detail says so, and no longer offers the migration.
+	r = e.do("GET", "/proposals/"+p.String(), nil)
+	require.Equal(t, http.StatusOK, r.Code, "body: %s", r.Body)
+	var d api.ProposalDetailResponse
+	r.decode(t, &d)
+	assert.Equal(t, p2.String(), d.Proposal.MigrationSupersededBy)
+	for _, a := range d.Proposal.AllowedActions {
+		assert.NotEqual(t, lifecycle.Migrate, a.Action, "a superseded plan is not offered")
+	}
 
 	requireError(t, e.do("GET", "/migration/no-such-job", nil), 404, api.CodeNotFound, "id")
 	requireError(t, e.do("GET", "/migration/bad%20id", nil), 400, api.CodeInvalidField, "id")

@@ -514,6 +514,16 @@ func (s *Server) proposalDetail(ctx context.Context, addr solana.PublicKey) (Pro
 	if out.Proposal.Eta != nil {
 		st.Eta = *out.Proposal.Eta
 	}
+	if onChain != nil && onChain.Status == governor.ProposalExecuted && onChain.Migration != nil {
+		gp, err := s.chain.GetGovernedProgram(ctx, onChain.Multisig, onChain.TargetProgram)
+		if err != nil {
+			return out, chainReadError(err, "id", "governed program record of %s", onChain.TargetProgram)
+		}
+		if !gp.LastExecutedProposal.Equals(addr) {
+			st.Superseded = true
+			out.Proposal.MigrationSupersededBy = gp.LastExecutedProposal.String()
+		}
+	}
 	out.Proposal.AllowedActions = lifecycle.Actions(st)
 	return out, nil
 }

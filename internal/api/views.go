@@ -31,11 +31,14 @@ type ProposalView struct {
 	MigrationTargetVersion *int     `json:"migration_target_version"`
 	// Migration is the whole plan the members signed (chain source only): which accounts
 	// migrate and what the governed program's migrate instruction receives.
-	Migration  *MigrationView `json:"migration,omitempty"`
-	CreatedAt  *time.Time     `json:"created_at"`
-	ApprovedAt *time.Time     `json:"approved_at"`
-	Eta        *time.Time     `json:"eta"`
-	ExpiresAt  *time.Time     `json:"expires_at"`
+	Migration *MigrationView `json:"migration,omitempty"`
+	// MigrationSupersededBy (GET /proposals/:id, executed proposals with a migration) is the
+	// later executed proposal that upgraded the program since: the program refuses this plan.
+	MigrationSupersededBy string     `json:"migration_superseded_by,omitempty"`
+	CreatedAt             *time.Time `json:"created_at"`
+	ApprovedAt            *time.Time `json:"approved_at"`
+	Eta                   *time.Time `json:"eta"`
+	ExpiresAt             *time.Time `json:"expires_at"`
 	// ExecuteBy is the last moment an approved proposal may execute (eta + the multisig's
 	// grace); past it the proposal is expired.
 	ExecuteBy        *time.Time `json:"execute_by,omitempty"`

@@ -123,6 +123,9 @@ type State struct {
 	Eta, Now time.Time
 	// HasMigration: the proposal declares a migration.
 	HasMigration bool
+	// Superseded: a later executed proposal upgraded the program since, so the program refuses
+	// this proposal's migration plan (MigrationPlanSuperseded).
+	Superseded bool
 	// WorkflowRunning: the proposal's workflow runs (the emergency stop cancels it).
 	WorkflowRunning bool
 }
@@ -150,7 +153,7 @@ func Actions(s State) []Allowed {
 	if (open || s.Status == Pending) && s.WorkflowRunning {
 		out = append(out, Allowed{Action: EmergencyStop, By: []string{ByGuardian}})
 	}
-	if s.Status == Executed && s.HasMigration {
+	if s.Status == Executed && s.HasMigration && !s.Superseded {
 		a := Allowed{Action: Migrate, By: []string{ByOperator}}
 		if s.Paused {
 			a.Note = "the multisig is paused: migration waits for the members to resume it"

@@ -42,6 +42,7 @@ func TestActionsOpenInEachStatus(t *testing.T) {
 			[]lifecycle.Action{lifecycle.Execute, lifecycle.Cancel, lifecycle.EmergencyStop}},
 		{"approved without a workflow", lifecycle.State{Status: lifecycle.Approved}, []lifecycle.Action{lifecycle.Cancel}},
 		{"executed with a migration", lifecycle.State{Status: lifecycle.Executed, HasMigration: true}, []lifecycle.Action{lifecycle.Migrate}},
+		{"executed, migration superseded", lifecycle.State{Status: lifecycle.Executed, HasMigration: true, Superseded: true}, nil},
 		{"executed", lifecycle.State{Status: lifecycle.Executed}, nil},
 		{"cancelled", lifecycle.State{Status: lifecycle.Cancelled, WorkflowRunning: true}, nil},
 		{"pending", lifecycle.State{Status: lifecycle.Pending, WorkflowRunning: true}, []lifecycle.Action{lifecycle.EmergencyStop}},

@@ -19,6 +19,8 @@ export interface Proposal {
   migration_target_version: number | null;
   // the whole signed plan (chain source only)
   migration?: { target_version: number; from_version: number; data_size: number; version_offset: number; instruction_data: string };
+  // a later executed upgrade of the program: this migration plan can no longer run
+  migration_superseded_by?: string;
   created_at: string | null;
   approved_at: string | null;
   eta: string | null;

@@ -443,6 +443,7 @@ function migrationPlan(p: Proposal): string {
   if (p.migration_target_version === null) return 'none';
   const m = p.migration;
   if (!m) return `to layout version ${p.migration_target_version}`;
-  return `accounts at layout version ${m.from_version} (version byte at offset ${m.version_offset}, ` +
+  const plan = `accounts at layout version ${m.from_version} (version byte at offset ${m.version_offset}, ` +
     `${m.data_size ? m.data_size + ' bytes' : 'any size'}) to version ${m.target_version}; instruction data ${m.instruction_data || 'empty'}`;
+  return p.migration_superseded_by ? `${plan}. Superseded: proposal ${p.migration_superseded_by} upgraded the program since, so this plan can no longer run` : plan;
 }
