@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -125,7 +126,18 @@ func (s ProposalShown) writeText(w io.Writer) {
 			fmt.Fprintf(w, "%-12s %s\n", t.name, t.at.UTC().Format(time.RFC3339))
 		}
 	}
-	if p.MigrationTargetVersion != nil {
+	switch m := p.Migration; {
+	case m != nil:
+		size := "any size"
+		if m.DataSize > 0 {
+			size = fmt.Sprintf("%d bytes", m.DataSize)
+		}
+		fmt.Fprintf(w, "migration    accounts at layout version %d (version byte at offset %d, %s) to version %d\n",
+			m.FromVersion, m.VersionOffset, size, m.TargetVersion)
+		if p.MigrationSupersededBy != "" {
+			fmt.Fprintf(w, "superseded   by %s: the plan can no longer run\n", p.MigrationSupersededBy)
+		}
+	case p.MigrationTargetVersion != nil:
 		fmt.Fprintf(w, "migration    to layout version %d\n", *p.MigrationTargetVersion)
 	}
 	if s.Indexed != nil {
@@ -207,6 +219,9 @@ func proposalView(addr solana.PublicKey, p *governor.Proposal, ms *governor.Mult
 	if p.Migration != nil {
 		t := int(p.Migration.TargetVersion)
 		v.MigrationTargetVersion = &t
+		v.Migration = &apiclient.SignedMigration{TargetVersion: t, FromVersion: int(p.Migration.FromVersion),
+			DataSize: p.Migration.DataSize, VersionOffset: p.Migration.VersionOffset,
+			InstructionData: base64.StdEncoding.EncodeToString(p.Migration.InstructionData)}
 	}
 	return v
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/upgrade-governor/upgrade-governor/internal/apiclient"
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/devstack"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
@@ -263,6 +264,11 @@ func TestMemberCLIAgainstTheStack(t *testing.T) {
 	require.Equal(t, 3, shown.Proposal.Threshold)
 	require.ElementsMatch(t, memberKeys[:3], shown.Proposal.Approvals)
 	require.NotNil(t, shown.Proposal.MigrationTargetVersion)
+	require.Equal(t, &apiclient.SignedMigration{TargetVersion: 2, FromVersion: 1, DataSize: 64, VersionOffset: 0, InstructionData: "Ag=="},
+		shown.Proposal.Migration, "the signed plan, as proposed with --migration-*")
+	o := ug.run("show", proposed.Proposal, "--rpc-url", st.RPCURL)
+	require.Equal(t, 0, o.code, o.stderr)
+	require.Contains(t, o.stdout, "migration    accounts at layout version 1 (version byte at offset 0, 64 bytes) to version 2")
 	require.Equal(t, 2, *shown.Proposal.MigrationTargetVersion)
 
 	// list from the chain (no --api-url).
@@ -364,7 +370,7 @@ func TestMemberCLIAgainstTheStack(t *testing.T) {
 	require.Equal(t, hexHash(v2), h.Hash)
 
 	// Text output is for people; it still names what matters.
-	o := ug.run("show", proposed.Proposal, "--rpc-url", st.RPCURL)
+	o = ug.run("show", proposed.Proposal, "--rpc-url", st.RPCURL)
 	require.Equal(t, 0, o.code, o.stderr)
 	require.Contains(t, o.stdout, "status       executed (3/3 approvals)")
 }

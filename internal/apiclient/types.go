@@ -35,6 +35,15 @@ type MigrationPlan struct {
 	VersionOffset *int64 `json:"version_offset"`
 }
 
+// SignedMigration is a proposal's migration plan as the members signed it.
+type SignedMigration struct {
+	TargetVersion   int    `json:"target_version"`
+	FromVersion     int    `json:"from_version"`
+	DataSize        uint64 `json:"data_size"`
+	VersionOffset   uint32 `json:"version_offset"`
+	InstructionData string `json:"instruction_data"` // base64
+}
+
 // CreateProposalRequest is POST /proposals' body.
 type CreateProposalRequest struct {
 	// Transaction is the member-signed propose_upgrade, base64.
@@ -56,28 +65,32 @@ type CreateProposalResponse struct {
 
 // ProposalView is a proposal as the API shows it, from the chain or from the index.
 type ProposalView struct {
-	Address                string     `json:"address"`
-	Multisig               string     `json:"multisig"`
-	Index                  uint64     `json:"index"`
-	TargetProgram          string     `json:"target_program"`
-	Buffer                 string     `json:"buffer"`
-	BufferHash             string     `json:"buffer_hash"`
-	Proposer               string     `json:"proposer"`
-	Description            string     `json:"description"`
-	Status                 string     `json:"status"`
-	Approvals              []string   `json:"approvals"`
-	ApprovalCount          int        `json:"approval_count"`
-	Threshold              int        `json:"threshold"`
-	MigrationTargetVersion *int       `json:"migration_target_version"`
-	CreatedAt              *time.Time `json:"created_at"`
-	ApprovedAt             *time.Time `json:"approved_at"`
-	Eta                    *time.Time `json:"eta"`
-	ExpiresAt              *time.Time `json:"expires_at"`
-	ExecutedAt             *time.Time `json:"executed_at"`
-	ClosedAt               *time.Time `json:"closed_at"`
-	WorkflowID             string     `json:"workflow_id,omitempty"`
-	ProposeSignature       string     `json:"propose_signature,omitempty"`
-	ExecuteSignature       string     `json:"execute_signature,omitempty"`
+	Address                string   `json:"address"`
+	Multisig               string   `json:"multisig"`
+	Index                  uint64   `json:"index"`
+	TargetProgram          string   `json:"target_program"`
+	Buffer                 string   `json:"buffer"`
+	BufferHash             string   `json:"buffer_hash"`
+	Proposer               string   `json:"proposer"`
+	Description            string   `json:"description"`
+	Status                 string   `json:"status"`
+	Approvals              []string `json:"approvals"`
+	ApprovalCount          int      `json:"approval_count"`
+	Threshold              int      `json:"threshold"`
+	MigrationTargetVersion *int     `json:"migration_target_version"`
+	// Migration is the whole signed plan (chain source); MigrationSupersededBy, the later
+	// executed proposal that upgraded the program since (the plan can no longer run).
+	Migration             *SignedMigration `json:"migration,omitempty"`
+	MigrationSupersededBy string           `json:"migration_superseded_by,omitempty"`
+	CreatedAt             *time.Time       `json:"created_at"`
+	ApprovedAt            *time.Time       `json:"approved_at"`
+	Eta                   *time.Time       `json:"eta"`
+	ExpiresAt             *time.Time       `json:"expires_at"`
+	ExecutedAt            *time.Time       `json:"executed_at"`
+	ClosedAt              *time.Time       `json:"closed_at"`
+	WorkflowID            string           `json:"workflow_id,omitempty"`
+	ProposeSignature      string           `json:"propose_signature,omitempty"`
+	ExecuteSignature      string           `json:"execute_signature,omitempty"`
 }
 
 // ProposalList is one page of GET /proposals.
