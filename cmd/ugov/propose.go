@@ -59,7 +59,7 @@ func runPropose(ctx context.Context, e *env, args []string) (result, error) {
 	description := fs.String("description", "", "what the upgrade changes")
 	migVersion := fs.Int("migration-version", 0, "layout `version` accounts have after the migration (1-255)")
 	migData := fs.String("migration-data", "", "`hex` data for the governed program's migrate instruction")
-	migFrom := fs.Int("migration-from", -1, "layout `version` of the accounts to migrate (API: required with --migration-version)")
+	migFrom := fs.Int("migration-from", -1, "layout `version` of the accounts to migrate (required with --migration-version; signed with the proposal)")
 	migSize := fs.Int64("migration-size", 0, "data size of the accounts to migrate in `bytes` (0: any)")
 	migOffset := fs.Int64("migration-offset", 0, "`offset` of the version byte in the accounts' data")
 	wait := fs.Duration("wait", time.Minute, "through the API: wait this long for the workflow to propose on chain (0: do not wait)")
