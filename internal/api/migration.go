@@ -51,12 +51,15 @@ func (s *Server) startMigration(c *gin.Context) {
 		respond(c, err)
 		return
 	}
+	var given *activities.MigrationPlan
 	if body.Plan != nil {
 		// A malformed plan is refused before the chain is read.
-		if _, err := body.Plan.plan("plan"); err != nil {
+		p, err := body.Plan.plan("plan")
+		if err != nil {
 			respond(c, err)
 			return
 		}
+		given = &p
 	}
 	p, err := s.chain.GetProposal(ctx, addr)
 	if errors.Is(err, chain.ErrAccountNotFound) {
@@ -95,8 +98,8 @@ func (s *Server) startMigration(c *gin.Context) {
 	// The plan is the one the members signed with the proposal; a plan in the body, when
 	// given, must say the same (it cannot select other accounts).
 	plan := *activities.PlanOf(p.Migration)
-	if body.Plan != nil {
-		if err := body.Plan.matches("plan", plan); err != nil {
+	if given != nil {
+		if err := planMismatch("plan", *given, plan); err != nil {
 			respond(c, err)
 			return
 		}

@@ -68,13 +68,9 @@ type MigrationPlanBody struct {
 	VersionOffset *int64 `json:"version_offset"`
 }
 
-// matches checks a plan given in a request against the plan signed on chain, naming the first
-// field that differs.
-func (b *MigrationPlanBody) matches(field string, signed activities.MigrationPlan) error {
-	p, err := b.plan(field)
-	if err != nil {
-		return err
-	}
+// planMismatch checks a plan given in a request against the plan signed on chain, naming the
+// first field that differs.
+func planMismatch(field string, p, signed activities.MigrationPlan) error {
 	for _, d := range []struct {
 		name      string
 		got, want uint64
@@ -177,7 +173,12 @@ func (s *Server) createProposal(c *gin.Context) {
 			respond(c, badRequest(CodeMigrationMismatch, "migration", "the transaction declares no migration"))
 			return
 		}
-		if err := body.Migration.matches("migration", *plan); err != nil {
+		given, err := body.Migration.plan("migration")
+		if err != nil {
+			respond(c, err)
+			return
+		}
+		if err := planMismatch("migration", given, *plan); err != nil {
 			respond(c, err)
 			return
 		}
