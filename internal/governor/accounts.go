@@ -36,6 +36,9 @@ type Multisig struct {
 	PauseVotes     []solana.PublicKey
 	ResumeVotes    []solana.PublicKey
 	PauseCooldowns []PauseCooldown
+	// StaleProposalIndex: proposals with Index <= it were created before a config change of
+	// the members or threshold; they can no longer be approved or executed.
+	StaleProposalIndex uint64
 }
 
 // PauseCooldown is a key that may not pause again before Until.
@@ -47,6 +50,10 @@ type PauseCooldown struct {
 // IsPaused is the program's effective pause (Multisig::is_paused): the flag is set and the
 // pause has not lapsed at chain time now.
 func (m *Multisig) IsPaused(now int64) bool { return m.Paused && now < m.PauseExpiresAt }
+
+// IsStale reports whether the proposal with this index was created before the last config
+// change of the members or threshold (the program refuses its approval and execution).
+func (m *Multisig) IsStale(index uint64) bool { return index <= m.StaleProposalIndex }
 
 // IsMember reports whether key is a member.
 func (m *Multisig) IsMember(key solana.PublicKey) bool { return slices.Contains(m.Members, key) }
@@ -117,7 +124,15 @@ type Proposal struct {
 	ExecuteBy int64
 	// CancelVotes are the members who voted to cancel; threshold votes cancel.
 	CancelVotes []solana.PublicKey
+	// Kind says whether the proposal upgrades a program or changes the multisig (Actions).
+	Kind ProposalKind
+	// Actions are a config proposal's changes, applied together or not at all; empty for an
+	// upgrade.
+	Actions []ConfigAction
 }
+
+// IsConfig reports whether p changes the multisig rather than upgrading a program.
+func (p *Proposal) IsConfig() bool { return p.Kind == ProposalConfig }
 
 // GovernedProgram is the program's GovernedProgram account (PDA [program, multisig,
 // program]): the proposal that last upgraded the program; only its migration plan applies.
@@ -138,9 +153,10 @@ var (
 
 const (
 	MultisigAccountSize = 8 + 32 + (4 + MaxMembers*32) + 1 + 8 + 8 + 32 + 1 + 8 + 1 + 1 + 8 +
-		8 + 8 + 8 + 8 + 32 + 2*(4+MaxMembers*32) + (4 + (MaxMembers+1)*40)
+		8 + 8 + 8 + 8 + 32 + 2*(4+MaxMembers*32) + (4 + (MaxMembers+1)*40) + 8
 	ProposalAccountSize = 8 + 32 + 8 + 32*4 + 32 + 8 + 32 + (4 + MaxDescriptionLen) +
-		(1 + 1 + 4 + MaxMigrationDataLen + 1 + 4 + 8) + (4 + MaxMembers*32) + 1 + 8*6 + 32 + 1 + 8 + (4 + MaxMembers*32)
+		(1 + 1 + 4 + MaxMigrationDataLen + 1 + 4 + 8) + (4 + MaxMembers*32) + 1 + 8*6 + 32 + 1 + 8 + (4 + MaxMembers*32) +
+		1 + (4 + MaxConfigActions*ConfigActionSize)
 	// ProposalMultisigOffset is where Proposal.Multisig starts: a getProgramAccounts memcmp
 	// on it lists one multisig's proposals.
 	ProposalMultisigOffset = 8

@@ -31,6 +31,7 @@ func sampleProposal() *Proposal {
 		CancelledBy:          key("nobody"),
 		Bump:                 254,
 		CancelVotes:          keys("voter", 1),
+		Actions:              []ConfigAction{},
 	}
 }
 
@@ -82,17 +83,22 @@ func TestAccountSizesMatchTheProgramsSpace(t *testing.T) {
 	m := &Multisig{Members: keys("m", MaxMembers), PauseVotes: keys("p", MaxMembers), ResumeVotes: keys("r", MaxMembers),
 		PauseCooldowns: make([]PauseCooldown, MaxMembers+1)}
 	data, _ := encodeAccount(MultisigDiscriminator, m)
-	if len(data) != MultisigAccountSize || MultisigAccountSize != 2404 {
-		t.Errorf("full Multisig encodes to %d bytes; size constant %d; want 2404", len(data), MultisigAccountSize)
+	if len(data) != MultisigAccountSize || MultisigAccountSize != 2412 {
+		t.Errorf("full Multisig encodes to %d bytes; size constant %d; want 2412", len(data), MultisigAccountSize)
 	}
 	p := sampleProposal()
 	p.Description = strings.Repeat("d", MaxDescriptionLen)
 	p.Migration.InstructionData = make([]byte, MaxMigrationDataLen)
 	p.Approvals = keys("m", MaxMembers)
 	p.CancelVotes = keys("c", MaxMembers)
+	nk := key("new-authority")
+	p.Actions = make([]ConfigAction, MaxConfigActions)
+	for i := range p.Actions {
+		p.Actions[i] = ConfigAction{Kind: ConfigSetProgramAuthority, Key: nk, NewAuthority: &nk}
+	}
 	data, _ = encodeAccount(ProposalDiscriminator, p)
-	if len(data) != ProposalAccountSize || ProposalAccountSize != 1713 {
-		t.Errorf("full Proposal encodes to %d bytes; size constant %d; want 1713", len(data), ProposalAccountSize)
+	if len(data) != ProposalAccountSize || ProposalAccountSize != 2310 {
+		t.Errorf("full Proposal encodes to %d bytes; size constant %d; want 2310", len(data), ProposalAccountSize)
 	}
 	if off := ProposalMultisigOffset; string(data[off:off+32]) != string(p.Multisig[:]) {
 		t.Error("Proposal.Multisig is not at ProposalMultisigOffset")

@@ -34,6 +34,8 @@ const (
 	MaxDescriptionLen           = 256
 	MaxMigrationDataLen         = 64
 	MaxMigrateAccounts          = 32
+	// MaxConfigActions bounds the changes one config proposal makes.
+	MaxConfigActions = 8
 )
 
 // EventIxTag prefixes the data of the self-CPI that Anchor's emit_cpi! makes: the event's own

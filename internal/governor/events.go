@@ -122,6 +122,39 @@ type SystemResumed struct {
 	At       int64
 }
 
+// ConfigProposed is emitted by propose_config.
+type ConfigProposed struct {
+	Multisig  solana.PublicKey
+	Proposal  solana.PublicKey
+	Index     uint64
+	Proposer  solana.PublicKey
+	Actions   []ConfigAction
+	ExpiresAt int64
+}
+
+// ConfigActionExecuted is emitted by execute_config once per action, in order.
+type ConfigActionExecuted struct {
+	Multisig solana.PublicKey
+	Proposal solana.PublicKey
+	Action   ConfigAction
+}
+
+// ConfigExecuted is emitted by execute_config after its actions: the multisig's configuration
+// from now on.
+type ConfigExecuted struct {
+	Multisig                solana.PublicKey
+	Proposal                solana.PublicKey
+	Executor                solana.PublicKey
+	Members                 []solana.PublicKey
+	Threshold               uint8
+	TimelockSeconds         int64
+	ProposalLifetimeSeconds int64
+	GraceSeconds            int64
+	Guardian                solana.PublicKey
+	StaleProposalIndex      uint64
+	ExecutedAt              int64
+}
+
 func (*MultisigInitialized) EventName() string { return "MultisigInitialized" }
 func (*UpgradeProposed) EventName() string     { return "UpgradeProposed" }
 func (*UpgradeApproved) EventName() string     { return "UpgradeApproved" }
@@ -133,6 +166,11 @@ func (*SystemResumed) EventName() string       { return "SystemResumed" }
 func (*UpgradeCancelVoted) EventName() string  { return "UpgradeCancelVoted" }
 func (*PauseExtendVoted) EventName() string    { return "PauseExtendVoted" }
 func (*ResumeVoted) EventName() string         { return "ResumeVoted" }
+func (*ConfigProposed) EventName() string      { return "ConfigProposed" }
+func (*ConfigActionExecuted) EventName() string {
+	return "ConfigActionExecuted"
+}
+func (*ConfigExecuted) EventName() string { return "ConfigExecuted" }
 
 // eventTypes lists every event once; DecodeEvent finds them by discriminator.
 var eventTypes = []func() Event{
@@ -147,6 +185,9 @@ var eventTypes = []func() Event{
 	func() Event { return new(UpgradeCancelVoted) },
 	func() Event { return new(PauseExtendVoted) },
 	func() Event { return new(ResumeVoted) },
+	func() Event { return new(ConfigProposed) },
+	func() Event { return new(ConfigActionExecuted) },
+	func() Event { return new(ConfigExecuted) },
 }
 
 var eventsByDiscriminator = func() map[Discriminator]func() Event {

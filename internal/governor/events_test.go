@@ -28,6 +28,11 @@ func sampleEvents() []Event {
 		&UpgradeCancelVoted{Multisig: key("m"), Proposal: key("p"), Member: key("x"), Votes: 1, Threshold: 3},
 		&PauseExtendVoted{Multisig: key("m"), Member: key("x"), Votes: 3, Threshold: 3, ExpiresAt: math.MaxInt64},
 		&ResumeVoted{Multisig: key("m"), Member: key("y"), Votes: 2, Threshold: 3},
+		&ConfigProposed{Multisig: key("m"), Proposal: key("p"), Index: 4, Proposer: key("x"),
+			Actions: []ConfigAction{AddMember(key("n")), SetProgramAuthority(key("t"), nil)}, ExpiresAt: 13},
+		&ConfigActionExecuted{Multisig: key("m"), Proposal: key("p"), Action: RemoveMember(key("y"))},
+		&ConfigExecuted{Multisig: key("m"), Proposal: key("p"), Executor: key("e"), Members: keys("m", 4), Threshold: 2,
+			TimelockSeconds: 7200, ProposalLifetimeSeconds: 604800, GraceSeconds: 3600, Guardian: key("g2"), StaleProposalIndex: 4, ExecutedAt: 14},
 	}
 }
 

@@ -56,8 +56,17 @@ func sampleInstructions() []Instruction {
 		NewMigrateAccountInstruction(multisig, proposal, key("target"), key("cranker"), keys("state", 4)),
 		NewPauseSystemInstruction(multisig, key("guardian")),
 		NewResumeSystemInstruction(multisig, key("member")),
+		NewProposeConfigInstruction(multisig, 9, key("proposer"), key("payer"), ProposeConfigArgs{
+			Actions:     []ConfigAction{AddMember(key("new")), RemoveMember(key("lost")), SetThreshold(3), SetTimelock(7200)},
+			Description: "rotate a lost key",
+		}),
+		NewExecuteConfigInstructionFor(&Proposal{Multisig: multisig, Index: 9, Actions: []ConfigAction{
+			SetGuardian(key("guardian2")), SetProgramAuthority(key("target"), ptr(key("next"))), SetProgramAuthority(key("frozen"), nil),
+		}}, key("executor")),
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func TestEveryInstructionRoundTrips(t *testing.T) {
 	seen := map[string]bool{}
@@ -96,7 +105,7 @@ func TestDiscriminatorsAreSha256OfAnchorNames(t *testing.T) {
 		return d
 	}
 	names := []string{"initialize_multisig", "propose_upgrade", "approve_upgrade", "execute_upgrade",
-		"cancel_upgrade", "migrate_account", "pause_system", "resume_system"}
+		"cancel_upgrade", "migrate_account", "pause_system", "resume_system", "propose_config", "execute_config"}
 	for i, newIx := range instructionTypes {
 		ix := newIx()
 		if ix.Name() != names[i] {

@@ -36,6 +36,9 @@ type remainingAccounts struct {
 	writable bool
 	signer   bool
 	min, max int
+	// writableAt, when set, says which of keys are writable (a list of mixed accounts); the
+	// decoder then requires no flag of them.
+	writableAt func(keys []solana.PublicKey, i int) bool
 }
 
 // layout is everything about an instruction's wire form: its accounts in order, its
@@ -69,8 +72,12 @@ func accountMetas(l layout) []*solana.AccountMeta {
 		out = append(out, solana.NewAccountMeta(s.address(), s.writable, s.signer))
 	}
 	if r := l.remaining; r != nil {
-		for _, k := range *r.keys {
-			out = append(out, solana.NewAccountMeta(k, r.writable, r.signer))
+		for i, k := range *r.keys {
+			writable := r.writable
+			if r.writableAt != nil {
+				writable = r.writableAt(*r.keys, i)
+			}
+			out = append(out, solana.NewAccountMeta(k, writable, r.signer))
 		}
 	}
 	return out
@@ -121,6 +128,8 @@ var instructionTypes = []func() Instruction{
 	func() Instruction { return new(MigrateAccount) },
 	func() Instruction { return new(PauseSystem) },
 	func() Instruction { return new(ResumeSystem) },
+	func() Instruction { return new(ProposeConfig) },
+	func() Instruction { return new(ExecuteConfig) },
 }
 
 var instructionsByDiscriminator = func() map[Discriminator]func() Instruction {
