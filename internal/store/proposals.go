@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -48,12 +49,22 @@ type Proposal struct {
 	ExecutedAt             *time.Time
 	ClosedAt               *time.Time // when cancelled or expired
 	UpdatedAt              time.Time
+	// Kind is KindUpgrade (empty means upgrade) or KindConfig.
+	Kind string
+	// ConfigActions are a config proposal's actions as JSON (an array); nil for an upgrade.
+	ConfigActions json.RawMessage
 }
+
+// Proposal kinds.
+const (
+	KindUpgrade = "upgrade"
+	KindConfig  = "config"
+)
 
 const proposalColumns = `address, multisig, proposal_index, target_program, buffer, buffer_hash,
 	proposer, description, status, approvals, threshold, eta, migration_target_version,
 	coalesce(workflow_id, ''), coalesce(propose_signature, ''), coalesce(execute_signature, ''),
-	created_at, approved_at, executed_at, closed_at, updated_at`
+	created_at, approved_at, executed_at, closed_at, updated_at, kind, config_actions`
 
 func scanProposal(row pgx.Row) (Proposal, error) {
 	var p Proposal
@@ -61,7 +72,7 @@ func scanProposal(row pgx.Row) (Proposal, error) {
 	err := row.Scan(&p.Address, &p.Multisig, &index, &p.TargetProgram, &p.Buffer, &p.BufferHash,
 		&p.Proposer, &p.Description, &p.Status, &p.Approvals, &p.Threshold, &p.ETA,
 		&p.MigrationTargetVersion, &p.WorkflowID, &p.ProposeSignature, &p.ExecuteSignature,
-		&p.CreatedAt, &p.ApprovedAt, &p.ExecutedAt, &p.ClosedAt, &p.UpdatedAt)
+		&p.CreatedAt, &p.ApprovedAt, &p.ExecutedAt, &p.ClosedAt, &p.UpdatedAt, &p.Kind, &p.ConfigActions)
 	p.Index = uint64(index)
 	return p, err
 }
@@ -76,6 +87,9 @@ const statusRank = `CASE %s WHEN 'active' THEN 0 WHEN 'approved' THEN 1 ELSE 2 E
 func (s *Store) UpsertProposal(ctx context.Context, p Proposal, o Origin) (created bool, err error) {
 	if p.Status == "" {
 		p.Status = ProposalActive
+	}
+	if p.Kind == "" {
+		p.Kind = KindUpgrade
 	}
 	now := time.Now()
 	// The schema wants a timestamp beside each status; fill what a snapshot left out.
@@ -97,15 +111,15 @@ func (s *Store) UpsertProposal(ctx context.Context, p Proposal, o Origin) (creat
 				INSERT INTO upgrade_proposals (address, multisig, proposal_index, target_program, buffer,
 					buffer_hash, proposer, description, status, approvals, threshold, eta,
 					migration_target_version, workflow_id, propose_signature, execute_signature,
-					created_at, approved_at, executed_at, closed_at)
+					created_at, approved_at, executed_at, closed_at, kind, config_actions)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-					coalesce($17, now()), $18, $19, $20)
+					coalesce($17, now()), $18, $19, $20, $21, $22)
 				ON CONFLICT (address) DO NOTHING`,
 				p.Address, p.Multisig, int64(p.Index), p.TargetProgram, p.Buffer, p.BufferHash,
 				p.Proposer, p.Description, string(p.Status), p.Approvals, p.Threshold, p.ETA,
 				p.MigrationTargetVersion, nullString(p.WorkflowID), nullString(p.ProposeSignature),
 				nullString(p.ExecuteSignature), nullTime(p.CreatedAt), p.ApprovedAt, p.ExecutedAt,
-				p.ClosedAt)
+				p.ClosedAt, p.Kind, nullJSON(p.ConfigActions))
 			if err != nil {
 				return err
 			}
@@ -117,7 +131,8 @@ func (s *Store) UpsertProposal(ctx context.Context, p Proposal, o Origin) (creat
 					Details: map[string]any{
 						"multisig": p.Multisig, "index": p.Index, "program": p.TargetProgram,
 						"buffer": p.Buffer, "buffer_hash": p.BufferHash, "proposer": p.Proposer,
-						"status": p.Status, "threshold": p.Threshold,
+						"status": p.Status, "threshold": p.Threshold, "kind": p.Kind,
+						"config_actions": nullJSON(p.ConfigActions),
 					},
 				})
 				return err

@@ -21,7 +21,7 @@ func TestUpsertProposalStoresEveryField(t *testing.T) {
 		Address: pubkey(), Multisig: pubkey(), Index: 7, TargetProgram: pubkey(), Buffer: pubkey(),
 		BufferHash: bufferHash, Proposer: pubkey(), Description: "migrate to v2",
 		Status: store.ProposalActive, Approvals: 1, Threshold: 3, MigrationTargetVersion: &v,
-		WorkflowID: "upgrade-x", ProposeSignature: signature(), CreatedAt: created,
+		WorkflowID: "upgrade-x", ProposeSignature: signature(), CreatedAt: created, Kind: store.KindUpgrade,
 	}
 	ok, err := s.UpsertProposal(ctx, want, worker)
 	require.NoError(t, err)

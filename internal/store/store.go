@@ -210,6 +210,14 @@ func nullString(s string) any {
 	return s
 }
 
+// nullJSON is raw JSON for a jsonb column, NULL when empty.
+func nullJSON(b []byte) any {
+	if len(b) == 0 {
+		return nil
+	}
+	return string(b)
+}
+
 func nullTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
