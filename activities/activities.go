@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -210,6 +211,12 @@ func (a *Activities) readProposal(ctx context.Context, ref ProposalRef) (ChainPr
 	cp.BufferHash = hex.EncodeToString(p.BufferHash[:])
 	cp.Status = statusName(p.Status)
 	cp.HasMigration = p.Migration != nil
+	cp.Kind = store.KindUpgrade
+	if p.IsConfig() {
+		cp.Kind = store.KindConfig
+		cp.ReplacesGuardian = governor.ReplacesGuardian(p.Actions)
+	}
+	cp.Stale = ms.IsStale(p.Index)
 	for _, m := range p.Approvals {
 		cp.Approvals = append(cp.Approvals, m.String())
 	}
@@ -249,7 +256,7 @@ func decodeTx(raw []byte) (*solana.Transaction, error) {
 // indexes the proposal.
 func (a *Activities) SubmitProposal(ctx context.Context, in SubmitInput) (SubmitResult, error) {
 	defer keepAlive(ctx)()
-	cp, err := a.chainProposal(ctx, in.ProposalRef)
+	cp, p, err := a.readProposal(ctx, in.ProposalRef)
 	if err != nil {
 		return SubmitResult{}, err
 	}
@@ -268,7 +275,7 @@ func (a *Activities) SubmitProposal(ctx context.Context, in SubmitInput) (Submit
 			return SubmitResult{}, classify("submit propose transaction", err)
 		}
 		sig = s.String()
-		if cp, err = a.chainProposal(ctx, in.ProposalRef); err != nil {
+		if cp, p, err = a.readProposal(ctx, in.ProposalRef); err != nil {
 			return SubmitResult{}, err
 		}
 		if !cp.Exists {
@@ -280,6 +287,12 @@ func (a *Activities) SubmitProposal(ctx context.Context, in SubmitInput) (Submit
 		Buffer: cp.Buffer, BufferHash: cp.BufferHash, Proposer: cp.Proposer, Description: in.Description,
 		Status: store.ProposalStatus(cp.Status), Approvals: len(cp.Approvals), Threshold: cp.Threshold,
 		MigrationTargetVersion: in.MigrationTargetVersion, WorkflowID: in.WorkflowID, ProposeSignature: sig,
+		Kind: cp.Kind,
+	}
+	if p.IsConfig() {
+		if row.ConfigActions, err = json.Marshal(governor.ConfigActionsJSON(p.Actions)); err != nil {
+			return SubmitResult{}, fmt.Errorf("encode config actions of %s: %w", in.Proposal, err)
+		}
 	}
 	if !cp.Eta.IsZero() {
 		eta := cp.Eta
@@ -351,18 +364,8 @@ func (a *Activities) ExecuteUpgrade(ctx context.Context, ref ProposalRef) (Execu
 	if err != nil {
 		return ExecuteResult{}, err
 	}
-	if cp.Status == "executed" {
-		row, err := a.Store.GetProposal(ctx, ref.Proposal)
-		if err == nil && row.ExecuteSignature != "" {
-			return ExecuteResult{Signature: row.ExecuteSignature}, nil
-		}
-		return ExecuteResult{}, nil
-	}
-	if cp.Paused {
-		return ExecuteResult{}, temporal.NewNonRetryableApplicationError("system is paused", ErrTypePaused, nil)
-	}
-	if p == nil {
-		return ExecuteResult{}, fmt.Errorf("read proposal %s: %w", ref.Proposal, chain.ErrAccountNotFound)
+	if done, res, err := a.executable(ctx, ref, cp, p); done || err != nil {
+		return res, err
 	}
 	if err := a.requireServed(ctx, ref.Multisig); err != nil {
 		return ExecuteResult{}, err
@@ -396,13 +399,78 @@ func (a *Activities) ExecuteUpgrade(ctx context.Context, ref ProposalRef) (Execu
 		return ExecuteResult{}, classify("execute upgrade", err)
 	}
 	a.Log.Info("sent execute", "proposal", ref.Proposal, "program", p.TargetProgram, "signature", sig)
+	if err := a.recordExecuted(ctx, ref, cp, sig); err != nil {
+		return ExecuteResult{}, err
+	}
+	return ExecuteResult{Signature: sig.String(), Extended: ext != nil}, nil
+}
+
+// executable says whether execution is over (done: already executed, with its signature when
+// indexed) or must wait (a paused multisig), before either execute activity sends anything.
+func (a *Activities) executable(ctx context.Context, ref ProposalRef, cp ChainProposal, p *governor.Proposal) (done bool, res ExecuteResult, err error) {
+	if cp.Status == "executed" {
+		row, err := a.Store.GetProposal(ctx, ref.Proposal)
+		if err == nil && row.ExecuteSignature != "" {
+			return true, ExecuteResult{Signature: row.ExecuteSignature}, nil
+		}
+		return true, ExecuteResult{}, nil
+	}
+	if cp.Paused {
+		return false, ExecuteResult{}, temporal.NewNonRetryableApplicationError("system is paused", ErrTypePaused, nil)
+	}
+	if p == nil {
+		return false, ExecuteResult{}, fmt.Errorf("read proposal %s: %w", ref.Proposal, chain.ErrAccountNotFound)
+	}
+	if cp.Stale {
+		return false, ExecuteResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("proposal %s is stale: a config change of the members or threshold executed after it was created", ref.Proposal),
+			ErrTypeProgram, governor.ErrProposalStale)
+	}
+	return false, ExecuteResult{}, nil
+}
+
+// recordExecuted indexes the execution the worker sent.
+func (a *Activities) recordExecuted(ctx context.Context, ref ProposalRef, cp ChainProposal, sig solana.Signature) error {
 	now, _ := a.Chain.ChainTime(ctx)
 	if _, err := a.Store.SetProposalStatus(ctx, ref.Proposal, store.ProposalExecuted, store.StatusChange{
 		Signature: sig.String(), At: time.Unix(now, 0).UTC(), Approvals: len(cp.Approvals),
 	}, store.Origin{Actor: a.FeePayer.PublicKey().String(), Source: store.SourceWorker}); err != nil {
-		return ExecuteResult{}, fmt.Errorf("index execution of %s: %w", ref.Proposal, err)
+		return fmt.Errorf("index execution of %s: %w", ref.Proposal, err)
 	}
-	return ExecuteResult{Signature: sig.String(), Extended: ext != nil}, nil
+	return nil
+}
+
+// ExecuteConfig executes an approved, due config proposal unless it is already executed: the
+// program applies its actions to the multisig (and hands off program authorities) at once.
+func (a *Activities) ExecuteConfig(ctx context.Context, ref ProposalRef) (ExecuteResult, error) {
+	defer keepAlive(ctx)()
+	cp, p, err := a.readProposal(ctx, ref)
+	if err != nil {
+		return ExecuteResult{}, err
+	}
+	if done, res, err := a.executable(ctx, ref, cp, p); done || err != nil {
+		return res, err
+	}
+	if !p.IsConfig() {
+		return ExecuteResult{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("proposal %s upgrades a program; it is not a config proposal", ref.Proposal), ErrTypeProgram, nil)
+	}
+	if err := a.requireServed(ctx, ref.Multisig); err != nil {
+		return ExecuteResult{}, err
+	}
+	ix := governor.NewExecuteConfigInstructionFor(p, a.FeePayer.PublicKey())
+	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.FeePayer)
+	if err != nil {
+		if after, rerr := a.chainProposal(ctx, ref); rerr == nil && after.Status == "executed" {
+			return ExecuteResult{}, nil
+		}
+		return ExecuteResult{}, classify("execute config", err)
+	}
+	a.Log.Info("sent execute_config", "proposal", ref.Proposal, "actions", len(p.Actions), "signature", sig)
+	if err := a.recordExecuted(ctx, ref, cp, sig); err != nil {
+		return ExecuteResult{}, err
+	}
+	return ExecuteResult{Signature: sig.String()}, nil
 }
 
 // ActionExtendRefused records that the worker would not pay a ProgramData extension above its

@@ -56,6 +56,13 @@ type ChainProposal struct {
 	Paused        bool
 	ChainTime     time.Time
 	HasMigration  bool
+	// Kind is "upgrade" or "config" (store.KindUpgrade, store.KindConfig).
+	Kind string
+	// Stale: a config change of the members or threshold executed after this proposal was
+	// created; the program refuses its approval and execution (ProposalStale).
+	Stale bool
+	// ReplacesGuardian: a config proposal replacing the guardian (the guardian cannot cancel it).
+	ReplacesGuardian bool
 }
 
 // VerifyBufferInput is what members approve: this buffer, holding an ELF with this hash,

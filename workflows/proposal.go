@@ -6,13 +6,16 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/upgrade-governor/upgrade-governor/activities"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
+	"github.com/upgrade-governor/upgrade-governor/internal/store"
 )
 
 // Names shared with the API server and operators (temporal CLI, Web UI).
@@ -49,6 +52,9 @@ const (
 	StepCancelled  = "cancelled"
 	StepExpired    = "expired"
 	StepRolledBack = "rolled-back"
+	// StepStale: a config change of the members or threshold executed after the proposal was
+	// created; the program refuses its approval and execution. Members propose it again.
+	StepStale = "stale"
 	// StepExtendNeeded: ProgramData must grow by more rent than the worker pays; the members
 	// extend it (`solana program extend`), then ask for execution.
 	StepExtendNeeded = "extend-needed"
@@ -70,6 +76,7 @@ func notCollecting(step string) error {
 		StepCancelled:    "is cancelled",
 		StepRolledBack:   "was stopped and cancelled",
 		StepExpired:      "expired (unapproved past its lifetime, or approved and not executed within its grace)",
+		StepStale:        "is stale: a config change of the members or threshold executed after it was created (propose it again)",
 	}[step]
 	if why == "" {
 		why = "is at step " + step
@@ -96,7 +103,15 @@ type ProposalInput struct {
 	ProposeTx []byte
 	// Migration, when set, starts a MigrationWorkflow after execution.
 	Migration *activities.MigrationPlan
+	// Kind is "config" for a proposal that changes the multisig (Actions); empty or "upgrade"
+	// for an upgrade (TargetProgram, Buffer, BufferHash). The steps are the same, without the
+	// buffer checks and the migration.
+	Kind    string
+	Actions []governor.ConfigActionJSON
 }
+
+// IsConfig reports whether the input is a config proposal's.
+func (in ProposalInput) IsConfig() bool { return in.Kind == store.KindConfig }
 
 // ApproveRequest is the update's argument: a member-signed approve transaction that the API
 // has already decoded and checked.
@@ -130,6 +145,8 @@ type ProposalState struct {
 	CancelSignature     string
 	MigrationWorkflowID string
 	LastError           string
+	// Stale: a config change of the members or threshold made this proposal stale.
+	Stale bool
 }
 
 // Search attributes the workflow keeps current, so operators can filter in the Web UI
@@ -302,8 +319,10 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 		Buffer: r.in.Buffer, BufferHash: r.in.BufferHash,
 	}
 	var vb activities.VerifyBufferResult
-	if err := workflow.ExecuteActivity(sendCtx, a.VerifyBuffer, verify).Get(ctx, &vb); err != nil {
-		return fmt.Errorf("verify buffer: %w", err)
+	if !r.in.IsConfig() {
+		if err := workflow.ExecuteActivity(sendCtx, a.VerifyBuffer, verify).Get(ctx, &vb); err != nil {
+			return fmt.Errorf("verify buffer: %w", err)
+		}
 	}
 
 	// 2. Propose on chain (or find the proposal already there).
@@ -341,6 +360,10 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 				return err
 			}
 		}
+		if r.isStale() {
+			r.setStep(ctx, StepStale)
+			return nil
+		}
 		if r.state.Status == "active" && r.state.ExpiresAt != nil && lifecycle.ExpiredAt(*r.state.ExpiresAt, r.chainNow) {
 			return r.expire(ctx)
 		}
@@ -368,6 +391,10 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 		}
 		if r.approvalExpired() {
 			return r.expireApproval(ctx)
+		}
+		if r.isStale() {
+			r.setStep(ctx, StepStale)
+			return nil
 		}
 		if r.state.Paused {
 			r.setStep(ctx, StepPaused)
@@ -397,6 +424,9 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 
 	// 5. Re-verify and execute.
 	r.setStep(ctx, StepExecuting)
+	if r.in.IsConfig() {
+		return r.executeConfig(ctx)
+	}
 	if err := workflow.ExecuteActivity(sendCtx, a.VerifyBuffer, verify).Get(ctx, &vb); err != nil {
 		// An executed proposal has no buffer left to check.
 		if rerr := r.refresh(readCtx); rerr == nil && r.state.Status == "executed" {
@@ -404,12 +434,30 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 		}
 		return fmt.Errorf("re-verify buffer before execution: %w", err)
 	}
+	if err := r.execute(ctx, a.ExecuteUpgrade, "execute upgrade"); err != nil {
+		return err
+	}
+	if r.state.Status == "expired" {
+		return nil
+	}
+	if err := r.refresh(readCtx); err != nil {
+		return err
+	}
+	return r.afterExecution(ctx)
+}
+
+// execute sends the execute activity until it lands. A pause, a rent ceiling or an unserved
+// multisig holds it (it waits like a pause and tries again); an approval that expires meanwhile
+// ends the run as expired (state Status "expired").
+func (r *proposalRun) execute(ctx workflow.Context, activity any, what string) error {
+	sendCtx := workflow.WithActivityOptions(ctx, sendOpts)
+	readCtx := workflow.WithActivityOptions(ctx, readOpts)
 	for {
 		var ex activities.ExecuteResult
-		err := workflow.ExecuteActivity(sendCtx, a.ExecuteUpgrade, r.ref).Get(ctx, &ex)
+		err := workflow.ExecuteActivity(sendCtx, activity, r.ref).Get(ctx, &ex)
 		if err == nil {
 			r.state.ExecuteSignature = ex.Signature
-			break
+			return nil
 		}
 		var appErr *temporal.ApplicationError
 		if errors.As(err, &appErr) {
@@ -440,12 +488,32 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 				continue
 			}
 		}
-		return fmt.Errorf("execute upgrade: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	if err := r.refresh(readCtx); err != nil {
+}
+
+// executeConfig executes a config proposal: the program applies its actions at once; there is
+// nothing to migrate.
+func (r *proposalRun) executeConfig(ctx workflow.Context) error {
+	var a *activities.Activities
+	if err := r.execute(ctx, a.ExecuteConfig, "execute config"); err != nil {
 		return err
 	}
-	return r.afterExecution(ctx)
+	if r.state.Status == "expired" {
+		return nil
+	}
+	if err := r.refresh(workflow.WithActivityOptions(ctx, readOpts)); err != nil {
+		return err
+	}
+	r.setStep(ctx, StepDone)
+	return nil
+}
+
+// isStale says the proposal can no longer be approved or executed: a config change of the
+// members or threshold executed after it was created. An executed or cancelled proposal is
+// over anyway.
+func (r *proposalRun) isStale() bool {
+	return r.state.Stale && (r.state.Status == "active" || r.state.Status == "approved")
 }
 
 // afterExecution starts the migration, when one is declared, and waits for it.
@@ -588,6 +656,7 @@ func (r *proposalRun) absorb(cp activities.ChainProposal) {
 	r.state.Approvals = cp.Approvals
 	r.state.Threshold = cp.Threshold
 	r.state.Paused = cp.Paused
+	r.state.Stale = cp.Stale
 	if !cp.Eta.IsZero() {
 		eta := cp.Eta
 		r.state.Eta = &eta
@@ -638,6 +707,16 @@ func (r *proposalRun) publish(ctx workflow.Context) {
 		r.state.Step, status, len(r.state.Approvals), r.state.Threshold)
 	if r.state.Eta != nil {
 		details += fmt.Sprintf("  \n**ETA:** %s", r.state.Eta.UTC().Format(time.RFC3339))
+	}
+	if r.in.IsConfig() {
+		changes := make([]string, 0, len(r.in.Actions))
+		for _, a := range r.in.Actions {
+			changes = append(changes, a.Summary)
+		}
+		details += "  \n**Changes:** " + strings.Join(changes, "; ")
+	}
+	if r.state.Stale {
+		details += "  \n**Stale:** a config change of the members or threshold executed after it was created"
 	}
 	if r.state.LastError != "" {
 		details += "  \n**Last error:** " + r.state.LastError

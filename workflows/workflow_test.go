@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/upgrade-governor/upgrade-governor/activities"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 )
 
 // These tests run the workflow code with Temporal's test environment (time skips: a 48-hour
@@ -41,6 +42,9 @@ type chainModel struct {
 	grace     time.Duration // 0: 14 days
 	executeBy time.Time
 	paused    bool
+	stale     bool
+	kind      string
+	verified  int
 	executed  int
 	cancelled int
 	expired   int
@@ -51,7 +55,7 @@ func (c *chainModel) snapshot() activities.ChainProposal {
 	return activities.ChainProposal{
 		Exists: true, Address: "P1", Status: c.status, Approvals: append([]string(nil), c.approvals...),
 		Threshold: threshold, Eta: c.eta, ExpiresAt: c.expiresAt, ExecuteBy: c.executeBy, Paused: c.paused,
-		ChainTime: c.env.Now(),
+		ChainTime: c.env.Now(), Stale: c.stale,
 	}
 }
 
@@ -79,7 +83,13 @@ func (s *WorkflowSuite) registerChain() {
 	c := s.chain
 	var a *activities.Activities
 
-	s.env.OnActivity(a.VerifyBuffer, mock.Anything, mock.Anything).Return(activities.VerifyBufferResult{ElfLen: 1}, nil)
+	s.env.OnActivity(a.VerifyBuffer, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.VerifyBufferInput) (activities.VerifyBufferResult, error) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			c.verified++
+			return activities.VerifyBufferResult{ElfLen: 1}, nil
+		})
 	s.env.OnActivity(a.SubmitProposal, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, in activities.SubmitInput) (activities.SubmitResult, error) {
 			c.mu.Lock()
@@ -122,26 +132,44 @@ func (s *WorkflowSuite) registerChain() {
 			defer c.mu.Unlock()
 			return c.snapshot(), nil
 		})
+	execute := func(ctx context.Context, ref activities.ProposalRef) (activities.ExecuteResult, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		switch {
+		case c.paused:
+			return activities.ExecuteResult{}, temporal.NewNonRetryableApplicationError(
+				"SystemPaused", activities.ErrTypePaused, nil)
+		case c.status == "executed":
+			return activities.ExecuteResult{Signature: "sig-execute"}, nil
+		case c.stale:
+			return activities.ExecuteResult{}, temporal.NewNonRetryableApplicationError(
+				"ProposalStale", activities.ErrTypeProgram, nil)
+		case c.status == "approved" && !c.executeBy.IsZero() && c.env.Now().After(c.executeBy):
+			return activities.ExecuteResult{}, temporal.NewNonRetryableApplicationError(
+				"ApprovalExpired", activities.ErrTypeProgram, nil)
+		case c.status != "approved" || c.env.Now().Before(c.eta):
+			return activities.ExecuteResult{}, temporal.NewNonRetryableApplicationError(
+				"TimelockNotPassed", activities.ErrTypeProgram, nil)
+		}
+		c.status = "executed"
+		c.executed++
+		return activities.ExecuteResult{Signature: "sig-execute"}, nil
+	}
 	s.env.OnActivity(a.ExecuteUpgrade, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, ref activities.ProposalRef) (activities.ExecuteResult, error) {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			switch {
-			case c.paused:
+			if s.chain.kind == "config" {
 				return activities.ExecuteResult{}, temporal.NewNonRetryableApplicationError(
-					"SystemPaused", activities.ErrTypePaused, nil)
-			case c.status == "executed":
-				return activities.ExecuteResult{Signature: "sig-execute"}, nil
-			case c.status == "approved" && !c.executeBy.IsZero() && c.env.Now().After(c.executeBy):
-				return activities.ExecuteResult{}, temporal.NewNonRetryableApplicationError(
-					"ApprovalExpired", activities.ErrTypeProgram, nil)
-			case c.status != "approved" || c.env.Now().Before(c.eta):
-				return activities.ExecuteResult{}, temporal.NewNonRetryableApplicationError(
-					"TimelockNotPassed", activities.ErrTypeProgram, nil)
+					"NotAnUpgradeProposal", activities.ErrTypeProgram, nil)
 			}
-			c.status = "executed"
-			c.executed++
-			return activities.ExecuteResult{Signature: "sig-execute"}, nil
+			return execute(ctx, ref)
+		})
+	s.env.OnActivity(a.ExecuteConfig, mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, ref activities.ProposalRef) (activities.ExecuteResult, error) {
+			if s.chain.kind != "config" {
+				return activities.ExecuteResult{}, temporal.NewNonRetryableApplicationError(
+					"NotAConfigProposal", activities.ErrTypeProgram, nil)
+			}
+			return execute(ctx, ref)
 		})
 	s.env.OnActivity(a.CancelOnChain, mock.Anything, mock.Anything).Return(
 		func(ctx context.Context, in activities.CancelInput) (activities.CancelResult, error) {
@@ -797,4 +825,79 @@ func (s *WorkflowSuite) TestTheWorkflowWaitsForAnApprovalInFlightBeforeItEnds() 
 	s.Require().True(answered, "the approval got an answer")
 	s.Require().Error(err)
 	s.Contains(err.Error(), "ProposalNotActive", "the chain's answer, not a workflow that went away")
+}
+
+func (s *WorkflowSuite) configInput() ProposalInput {
+	s.chain.kind = "config"
+	return ProposalInput{
+		Proposal: "P1", Multisig: "M1", Proposer: "m0", ProposeTx: []byte{1}, Kind: "config",
+		Actions: []governor.ConfigActionJSON{{Kind: "remove_member", Member: "m4", Summary: "remove member m4"}},
+	}
+}
+
+func (s *WorkflowSuite) TestConfigProposalTakesTheSameStepsWithoutBufferOrMigration() {
+	results := map[string]error{}
+	for i, m := range []string{"m1", "m2", "m3"} {
+		s.approve(time.Duration(i+1)*time.Hour, m, results)
+	}
+	s.registerChain()
+	s.env.ExecuteWorkflow(UpgradeProposalWorkflow, s.configInput())
+
+	s.Require().True(s.env.IsWorkflowCompleted())
+	st := s.state()
+	s.Equal(StepDone, st.Step)
+	s.Equal("executed", st.Status)
+	s.Equal("sig-execute", st.ExecuteSignature)
+	s.Equal(1, s.chain.executed, "executed once, through execute_config")
+	s.Zero(s.chain.verified, "a config proposal has no buffer to verify")
+	s.Empty(st.MigrationWorkflowID)
+	for k, err := range results {
+		s.NoError(err, k)
+	}
+}
+
+// A config change of the members executed elsewhere makes this proposal stale: while it
+// collects approvals, the next look at the chain ends it as stale and later approvals are
+// refused with the reason.
+func (s *WorkflowSuite) TestStaleProposalStopsCollectingApprovals() {
+	results := map[string]error{}
+	s.approve(time.Hour, "m1", results)
+	s.env.RegisterDelayedCallback(func() {
+		s.chain.mu.Lock()
+		s.chain.stale = true
+		s.chain.mu.Unlock()
+		s.env.SignalWorkflow(SignalApprovalObserved, nil)
+	}, 2*time.Hour)
+	s.approve(3*time.Hour, "m2", results)
+	s.registerChain()
+	s.env.ExecuteWorkflow(UpgradeProposalWorkflow, s.input(false))
+
+	s.Require().True(s.env.IsWorkflowCompleted())
+	st := s.state()
+	s.Equal(StepStale, st.Step)
+	s.True(st.Stale)
+	s.Equal("active", st.Status)
+	s.Zero(s.chain.executed)
+	s.NoError(results["m1@1h0m0s"])
+}
+
+// Approved before the config change, stale at the end of its timelock: it never executes.
+func (s *WorkflowSuite) TestStaleApprovedProposalIsNotExecuted() {
+	results := map[string]error{}
+	for i, m := range []string{"m1", "m2", "m3"} {
+		s.approve(time.Duration(i+1)*time.Hour, m, results)
+	}
+	s.env.RegisterDelayedCallback(func() {
+		s.chain.mu.Lock()
+		defer s.chain.mu.Unlock()
+		s.chain.stale = true
+	}, 10*time.Hour)
+	s.registerChain()
+	s.env.ExecuteWorkflow(UpgradeProposalWorkflow, s.input(false))
+
+	s.Require().True(s.env.IsWorkflowCompleted())
+	st := s.state()
+	s.Equal(StepStale, st.Step)
+	s.Equal("approved", st.Status)
+	s.Zero(s.chain.executed)
 }
