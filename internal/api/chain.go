@@ -36,6 +36,9 @@ type Chain interface {
 	// ChainTime is the cluster's clock (the Clock sysvar's unix timestamp): the program's
 	// expiry and timelock follow it, not the server's clock.
 	ChainTime(ctx context.Context) (int64, error)
+	// Simulate runs a signed (or unsigned) transaction against the current state without
+	// landing it: nil, or the program or transaction error it would fail with.
+	Simulate(ctx context.Context, tx *solana.Transaction) error
 }
 
 // RPCChain is Chain over the project's chain client.

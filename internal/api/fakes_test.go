@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -396,4 +397,10 @@ func randomSignature() solana.Signature {
 	var s solana.Signature
 	_, _ = rand.Read(s[:])
 	return s
+}
+
+// Simulate is not modelled: config proposals, whose rules the API learns by simulation, are
+// tested against the real program on the local chain (config_localnet_test.go).
+func (f *fakeChain) Simulate(context.Context, *solana.Transaction) error {
+	return errors.New("fakeChain does not simulate transactions: test this route on the local chain")
 }

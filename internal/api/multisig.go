@@ -37,6 +37,12 @@ type MultisigView struct {
 	ResumeVotes []string `json:"resume_votes"`
 	// ProposalIndex is the index of the latest proposal; the next one is ProposalIndex+1.
 	ProposalIndex uint64 `json:"proposal_index"`
+	// StaleProposalIndex: proposals up to this index were made stale by a config change of the
+	// members or threshold (0: none).
+	StaleProposalIndex uint64 `json:"stale_proposal_index"`
+	// History is the multisig's configurations the index recorded, newest first: who was a
+	// member when, set by which config proposal (empty for a multisig this server does not serve).
+	History []MultisigConfigView `json:"history"`
 }
 
 // getMultisig reads a multisig from the chain, the source of truth for governance state.
@@ -58,8 +64,14 @@ func (s *Server) getMultisig(c *gin.Context) {
 		ProposalLifetimeSeconds: ms.ProposalLifetimeSeconds, GraceSeconds: ms.GraceSeconds,
 		MaxPauseSeconds: ms.MaxPauseSeconds, PauseCooldownSeconds: ms.PauseCooldownSeconds,
 		Guardian: ms.Guardian.String(), Paused: ms.IsPaused(now), ProposalIndex: ms.ProposalIndex,
-		PauseVotes: []string{}, ResumeVotes: []string{},
+		PauseVotes: []string{}, ResumeVotes: []string{}, StaleProposalIndex: ms.StaleProposalIndex,
 	}
+	history, err := s.store.ListMultisigConfigs(c.Request.Context(), addr.String(), 100)
+	if err != nil {
+		respond(c, err)
+		return
+	}
+	v.History = configHistoryView(history)
 	if v.Paused {
 		v.PausedBy, v.PauseVotes, v.ResumeVotes = ms.PausedBy.String(), keys(ms.PauseVotes), keys(ms.ResumeVotes)
 		if ms.PauseExpiresAt != math.MaxInt64 {

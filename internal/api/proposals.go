@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -149,6 +150,10 @@ func (s *Server) createProposal(c *gin.Context) {
 		respond(c, err)
 		return
 	}
+	if cfg, ok := tx.ix.(*governor.ProposeConfig); ok {
+		s.createConfigProposal(c, body, tx, cfg)
+		return
+	}
 	ix, err := expectInstruction[*governor.ProposeUpgrade](tx, "transaction")
 	if err != nil {
 		respond(c, err)
@@ -201,11 +206,51 @@ func (s *Server) createProposal(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	wid := workflows.ProposalWorkflowID(ix.Proposal.String())
+	hash := hex.EncodeToString(ix.Args.BufferHash[:])
+	s.startProposal(c, proposalStart{
+		tx: tx, multisig: ix.Multisig, proposal: ix.Proposal, proposer: ix.Proposer, ms: ms,
+		checkNew: func(ctx context.Context) error { return s.verifyProposedBuffer(ctx, ix) },
+		matchesChain: func(p *governor.Proposal) bool {
+			return !p.IsConfig() && p.Proposer.Equals(ix.Proposer) && p.Buffer.Equals(ix.Buffer) &&
+				p.BufferHash == ix.Args.BufferHash && p.TargetProgram.Equals(ix.TargetProgram)
+		},
+		summary: fmt.Sprintf("Upgrade %s to %s", ix.TargetProgram, hash),
+		attrs:   []temporal.SearchAttributeUpdate{workflows.SAProgram.ValueSet(ix.TargetProgram.String())},
+		input: workflows.ProposalInput{
+			Proposal: ix.Proposal.String(), Multisig: ix.Multisig.String(), TargetProgram: ix.TargetProgram.String(),
+			Buffer: ix.Buffer.String(), BufferHash: hash, Proposer: ix.Proposer.String(),
+			Description: description, ProposeTx: tx.raw, Migration: plan,
+		},
+		details: map[string]any{"program": ix.TargetProgram.String(), "buffer": ix.Buffer.String(), "buffer_hash": hash},
+	})
+}
+
+// proposalStart is what POST /proposals needs to start a proposal's workflow, whatever its
+// kind.
+type proposalStart struct {
+	tx                           *signedTx
+	multisig, proposal, proposer solana.PublicKey
+	ms                           *governor.Multisig
+	// checkNew runs when the proposal is the multisig's next: what the program will check when
+	// the transaction lands, so a transaction that would fail there starts nothing.
+	checkNew func(context.Context) error
+	// matchesChain says a proposal already on chain at the address is this one (a retry).
+	matchesChain func(*governor.Proposal) bool
+	summary      string
+	attrs        []temporal.SearchAttributeUpdate
+	input        workflows.ProposalInput
+	details      map[string]any
+}
+
+// startProposal starts the proposal's workflow (or finds it started: a retry answers 200),
+// audits the submission and answers.
+func (s *Server) startProposal(c *gin.Context, p proposalStart) {
+	ctx := c.Request.Context()
+	wid := workflows.ProposalWorkflowID(p.proposal.String())
 	reuse := enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE
-	if next, _ := governor.FindProposalAddress(ix.Multisig, ms.ProposalIndex+1); !ix.Proposal.Equals(next) {
+	if next, _ := governor.FindProposalAddress(p.multisig, p.ms.ProposalIndex+1); !p.proposal.Equals(next) {
 		// Not the next proposal: acceptable only as a retry of one already proposed or started.
-		if err := s.checkAlreadyProposed(ctx, ix, wid); err != nil {
+		if err := s.checkAlreadyProposed(ctx, p, wid); err != nil {
 			respond(c, err)
 			return
 		}
@@ -213,7 +258,7 @@ func (s *Server) createProposal(c *gin.Context) {
 		// The next proposal is not on chain. A run that proposed it and closed (its member's
 		// transaction expired, or it was stopped) never landed it: it must not hold the
 		// multisig's next index, so a new transaction for the same address starts anew.
-		if err := s.verifyProposedBuffer(ctx, ix); err != nil {
+		if err := p.checkNew(ctx); err != nil {
 			respond(c, err)
 			return
 		}
@@ -227,34 +272,26 @@ func (s *Server) createProposal(c *gin.Context) {
 		}
 	}
 
-	hash := hex.EncodeToString(ix.Args.BufferHash[:])
 	runID, created, err := s.start(ctx, client.StartWorkflowOptions{
 		ID:                    wid,
 		TaskQueue:             s.cfg.TaskQueue,
 		WorkflowIDReusePolicy: reuse,
-		StaticSummary:         fmt.Sprintf("Upgrade %s to %s", ix.TargetProgram, hash),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SAProgram.ValueSet(ix.TargetProgram.String()),
-			workflows.SAMultisig.ValueSet(ix.Multisig.String()),
+		StaticSummary:         p.summary,
+		TypedSearchAttributes: temporal.NewSearchAttributes(append(p.attrs,
+			workflows.SAMultisig.ValueSet(p.multisig.String()),
 			workflows.SAStatus.ValueSet("pending"),
-		),
-	}, workflows.UpgradeProposalWorkflow, workflows.ProposalInput{
-		Proposal: ix.Proposal.String(), Multisig: ix.Multisig.String(), TargetProgram: ix.TargetProgram.String(),
-		Buffer: ix.Buffer.String(), BufferHash: hash, Proposer: ix.Proposer.String(),
-		Description: description, ProposeTx: tx.raw, Migration: plan,
-	})
+		)...),
+	}, workflows.UpgradeProposalWorkflow, p.input)
 	if err != nil {
 		respond(c, err)
 		return
 	}
 	if created {
+		details := map[string]any{"workflow_id": wid, "run_id": runID, "multisig": p.multisig.String()}
+		maps.Copy(details, p.details)
 		err = s.audit(c, store.AuditEntry{
-			Actor: ix.Proposer.String(), Action: ActionProposalSubmitted, Proposal: ix.Proposal.String(),
-			Signature: tx.SignatureString(),
-			Details: map[string]any{
-				"workflow_id": wid, "run_id": runID, "multisig": ix.Multisig.String(),
-				"program": ix.TargetProgram.String(), "buffer": ix.Buffer.String(), "buffer_hash": hash,
-			},
+			Actor: p.proposer.String(), Action: ActionProposalSubmitted, Proposal: p.proposal.String(),
+			Signature: p.tx.SignatureString(), Details: details,
 		})
 		if err != nil {
 			respond(c, err)
@@ -266,7 +303,7 @@ func (s *Server) createProposal(c *gin.Context) {
 		status = http.StatusOK
 	}
 	c.JSON(status, CreateProposalResponse{
-		Proposal: ix.Proposal.String(), Multisig: ix.Multisig.String(), Signature: tx.SignatureString(),
+		Proposal: p.proposal.String(), Multisig: p.multisig.String(), Signature: p.tx.SignatureString(),
 		WorkflowID: wid, RunID: runID, Created: created,
 	})
 }
@@ -299,7 +336,7 @@ func (s *Server) verifyProposedBuffer(ctx context.Context, ix *governor.ProposeU
 // checkAlreadyProposed accepts a propose transaction for a proposal that is not the
 // multisig's next one only when it is already on chain as this transaction proposes it, or
 // its workflow already exists: a retry. Anything else cannot land.
-func (s *Server) checkAlreadyProposed(ctx context.Context, ix *governor.ProposeUpgrade, wid string) error {
+func (s *Server) checkAlreadyProposed(ctx context.Context, ps proposalStart, wid string) error {
 	d, err := s.describe(ctx, wid)
 	if err != nil {
 		return err
@@ -307,16 +344,15 @@ func (s *Server) checkAlreadyProposed(ctx context.Context, ix *governor.ProposeU
 	if d != nil {
 		return nil
 	}
-	p, err := s.chain.GetProposal(ctx, ix.Proposal)
+	p, err := s.chain.GetProposal(ctx, ps.proposal)
 	if err != nil && !errors.Is(err, chain.ErrAccountNotFound) {
 		return err
 	}
-	if err == nil && p.Multisig.Equals(ix.Multisig) && p.Proposer.Equals(ix.Proposer) &&
-		p.Buffer.Equals(ix.Buffer) && p.BufferHash == ix.Args.BufferHash && p.TargetProgram.Equals(ix.TargetProgram) {
+	if err == nil && p.Multisig.Equals(ps.multisig) && ps.matchesChain(p) {
 		return nil
 	}
 	return newError(http.StatusConflict, CodeStaleProposalIndex, "transaction",
-		"proposal %s is not the multisig's next proposal; build the transaction again (POST /tx/propose)", ix.Proposal)
+		"proposal %s is not the multisig's next proposal; build the transaction again (POST /tx/propose or /tx/propose-config)", ps.proposal)
 }
 
 // chainReadError says which account a failed read was about.
@@ -377,8 +413,28 @@ func (s *Server) listProposals(c *gin.Context) {
 			return nil, 0, err
 		}
 		out := ProposalListResponse{Proposals: []ProposalView{}, Total: page.Total, Limit: f.Limit, Offset: f.Offset}
+		// A proposal made stale by a later config change: its multisig's latest configuration
+		// in the index says up to which index.
+		staleUpTo := map[string]uint64{}
 		for _, p := range page.Proposals {
-			out.Proposals = append(out.Proposals, proposalFromStore(p))
+			v := proposalFromStore(p)
+			if v.Status == string(lifecycle.Active) || v.Status == string(lifecycle.Approved) {
+				upTo, seen := staleUpTo[p.Multisig]
+				if !seen {
+					cfgs, err := s.store.ListMultisigConfigs(ctx, p.Multisig, 1)
+					if err != nil {
+						return nil, 0, err
+					}
+					if len(cfgs) > 0 {
+						upTo = cfgs[0].StaleProposalIndex
+					}
+					staleUpTo[p.Multisig] = upTo
+				}
+				if p.Index <= upTo {
+					v.Stale, v.StaleReason = true, lifecycle.StaleReason
+				}
+			}
+			out.Proposals = append(out.Proposals, v)
 		}
 		if next := f.Offset + len(page.Proposals); next < page.Total {
 			out.NextOffset = &next
@@ -515,6 +571,10 @@ func (s *Server) proposalDetail(ctx context.Context, addr solana.PublicKey) (Pro
 	if out.Proposal.Eta != nil {
 		st.Eta = *out.Proposal.Eta
 	}
+	st.Stale = out.Proposal.Stale
+	if onChain != nil && onChain.IsConfig() {
+		st.ReplacesGuardian = governor.ReplacesGuardian(onChain.Actions)
+	}
 	if onChain != nil && onChain.Status == governor.ProposalExecuted && onChain.Migration != nil {
 		gp, err := s.chain.GetGovernedProgram(ctx, onChain.Multisig, onChain.TargetProgram)
 		if err != nil {
@@ -589,12 +649,16 @@ func (s *Server) approveProposal(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	_, ms, err := s.governedProposal(ctx, addr, ix.Proposal, ix.Multisig)
+	p, ms, err := s.governedProposal(ctx, addr, ix.Proposal, ix.Multisig)
 	if err != nil {
 		respond(c, err)
 		return
 	}
 	if err := requireMember(ms, ix.Member, false, "transaction"); err != nil {
+		respond(c, err)
+		return
+	}
+	if err := staleProposal(p, ms, addr); err != nil {
 		respond(c, err)
 		return
 	}
@@ -706,6 +770,10 @@ func (s *Server) cancelProposal(c *gin.Context) {
 		respond(c, err)
 		return
 	}
+	if err := guardianCannotCancel(p, ix.Canceller, ms, addr); err != nil {
+		respond(c, err)
+		return
+	}
 	if err := s.checkNotReplayed(ctx, tx, "transaction"); err != nil {
 		respond(c, err)
 		return
@@ -767,6 +835,16 @@ func (s *Server) emergencyStop(c *gin.Context, addr solana.PublicKey, reason str
 			e.Message = "send a member-signed cancel transaction, or use a guardian bearer token for the emergency stop"
 		}
 		respond(c, err)
+		return
+	}
+	// The stop cancels on chain with the guardian's key, which the program refuses for a
+	// proposal replacing the guardian: say so instead of stopping the workflow for nothing.
+	if p, err := s.chain.GetProposal(ctx, addr); err == nil && p.IsConfig() && governor.ReplacesGuardian(p.Actions) {
+		respond(c, newError(http.StatusConflict, CodeInvalidState, "id",
+			"proposal %s replaces the guardian: the guardian's emergency stop cannot cancel it (members can, by threshold cancel votes)", addr))
+		return
+	} else if err != nil && !errors.Is(err, chain.ErrAccountNotFound) {
+		respond(c, chainReadError(err, "id", "proposal %s", addr))
 		return
 	}
 	wid := workflows.ProposalWorkflowID(addr.String())
@@ -840,18 +918,29 @@ func (s *Server) executeProposal(c *gin.Context) {
 			respond(c, err)
 			return
 		}
-		ix, err := expectInstruction[*governor.ExecuteUpgrade](tx, "transaction")
-		if err != nil {
-			respond(c, err)
-			return
+		// An upgrade's execute_upgrade or a config proposal's execute_config.
+		var proposal, multisig, executor solana.PublicKey
+		if ec, ok := tx.ix.(*governor.ExecuteConfig); ok {
+			proposal, multisig, executor = ec.Proposal, ec.Multisig, ec.Executor
+		} else {
+			ix, err := expectInstruction[*governor.ExecuteUpgrade](tx, "transaction")
+			if err != nil {
+				respond(c, err)
+				return
+			}
+			proposal, multisig, executor = ix.Proposal, ix.Multisig, ix.Executor
 		}
-		p, ms, err := s.governedProposal(ctx, addr, ix.Proposal, ix.Multisig)
+		p, ms, err := s.governedProposal(ctx, addr, proposal, multisig)
 		if err != nil {
 			respond(c, err)
 			return
 		}
 		onChain = p
-		if err := requireMember(ms, ix.Executor, false, "transaction"); err != nil {
+		if err := requireMember(ms, executor, false, "transaction"); err != nil {
+			respond(c, err)
+			return
+		}
+		if err := staleProposal(p, ms, addr); err != nil {
 			respond(c, err)
 			return
 		}
@@ -859,7 +948,7 @@ func (s *Server) executeProposal(c *gin.Context) {
 			respond(c, err)
 			return
 		}
-		entry.Actor, entry.Signature = ix.Executor.String(), tx.SignatureString()
+		entry.Actor, entry.Signature = executor.String(), tx.SignatureString()
 	} else {
 		tok, err := s.authenticate(ctx, c, operatorRoles)
 		if err != nil {

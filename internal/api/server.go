@@ -157,6 +157,7 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 
 	build := e.Group("/tx", timeout(s.limits.ReadTimeout), requireJSON())
 	build.POST("/propose", s.buildPropose)
+	build.POST("/propose-config", s.buildProposeConfig)
 	build.POST("/approve", s.buildApprove)
 	build.POST("/cancel", s.buildCancel)
 	build.POST("/execute", s.buildExecute)

@@ -29,44 +29,52 @@ type UnsignedTxResponse struct {
 
 // TxSummary says in words what the transaction does, for a person to check before signing.
 type TxSummary struct {
-	Instruction   string   `json:"instruction"`
-	Multisig      string   `json:"multisig"`
-	Proposal      string   `json:"proposal,omitempty"`
-	ProposalIndex uint64   `json:"proposal_index,omitempty"`
-	Program       string   `json:"program,omitempty"`
-	Buffer        string   `json:"buffer,omitempty"`
-	BufferHash    string   `json:"buffer_hash,omitempty"`
-	Description   string   `json:"description,omitempty"`
-	Migration     *int     `json:"migration_target_version,omitempty"`
-	FeePayer      string   `json:"fee_payer"`
-	Signers       []string `json:"signers"`
-	Blockhash     string   `json:"blockhash"`
+	Instruction   string `json:"instruction"`
+	Multisig      string `json:"multisig"`
+	Proposal      string `json:"proposal,omitempty"`
+	ProposalIndex uint64 `json:"proposal_index,omitempty"`
+	Program       string `json:"program,omitempty"`
+	Buffer        string `json:"buffer,omitempty"`
+	BufferHash    string `json:"buffer_hash,omitempty"`
+	Description   string `json:"description,omitempty"`
+	Migration     *int   `json:"migration_target_version,omitempty"`
+	// Actions are a config proposal's changes, each with a summary in words.
+	Actions   []governor.ConfigActionJSON `json:"actions,omitempty"`
+	FeePayer  string                      `json:"fee_payer"`
+	Signers   []string                    `json:"signers"`
+	Blockhash string                      `json:"blockhash"`
 	// Then is the route to post the signed transaction to.
 	Then string `json:"then"`
 }
 
 // unsigned builds the transaction with a fresh blockhash and empty signatures.
 func (s *Server) unsigned(ctx context.Context, ix governor.Instruction, payer solana.PublicKey, sum TxSummary) (UnsignedTxResponse, error) {
+	out, _, err := s.unsignedTx(ctx, ix, payer, sum)
+	return out, err
+}
+
+// unsignedTx is unsigned, with the transaction itself (to simulate it).
+func (s *Server) unsignedTx(ctx context.Context, ix governor.Instruction, payer solana.PublicKey, sum TxSummary) (UnsignedTxResponse, *solana.Transaction, error) {
 	if err := ix.Validate(); err != nil {
-		return UnsignedTxResponse{}, badRequest(CodeInvalidField, "", "%v", err)
+		return UnsignedTxResponse{}, nil, badRequest(CodeInvalidField, "", "%v", err)
 	}
 	bh, err := s.chain.LatestBlockhash(ctx)
 	if err != nil {
-		return UnsignedTxResponse{}, err
+		return UnsignedTxResponse{}, nil, err
 	}
 	tx, err := solana.NewTransaction([]solana.Instruction{ix}, bh, solana.TransactionPayer(payer))
 	if err != nil {
-		return UnsignedTxResponse{}, fmt.Errorf("build %s transaction: %w", ix.Name(), err)
+		return UnsignedTxResponse{}, nil, fmt.Errorf("build %s transaction: %w", ix.Name(), err)
 	}
 	n := int(tx.Message.Header.NumRequiredSignatures)
 	tx.Signatures = make([]solana.Signature, n)
 	wire, err := tx.MarshalBinary()
 	if err != nil {
-		return UnsignedTxResponse{}, fmt.Errorf("encode %s transaction: %w", ix.Name(), err)
+		return UnsignedTxResponse{}, nil, fmt.Errorf("encode %s transaction: %w", ix.Name(), err)
 	}
 	msg, err := tx.Message.MarshalBinary()
 	if err != nil {
-		return UnsignedTxResponse{}, fmt.Errorf("encode %s message: %w", ix.Name(), err)
+		return UnsignedTxResponse{}, nil, fmt.Errorf("encode %s message: %w", ix.Name(), err)
 	}
 	sum.Instruction, sum.FeePayer, sum.Blockhash = ix.Name(), payer.String(), bh.String()
 	sum.Signers = keys(tx.Message.AccountKeys[:n])
@@ -74,7 +82,7 @@ func (s *Server) unsigned(ctx context.Context, ix governor.Instruction, payer so
 		Transaction: base64.StdEncoding.EncodeToString(wire),
 		Message:     base64.StdEncoding.EncodeToString(msg),
 		Summary:     sum,
-	}, nil
+	}, tx, nil
 }
 
 func (s *Server) replyUnsigned(c *gin.Context, ix governor.Instruction, payer solana.PublicKey, sum TxSummary) {
@@ -214,8 +222,8 @@ type buildProposalActionBody struct {
 }
 
 // proposalAction reads what every per-proposal builder needs: the proposal, its multisig,
-// the signer (checked) and the fee payer.
-func (s *Server) proposalAction(c *gin.Context, guardianToo bool) (solana.PublicKey, *governor.Proposal, solana.PublicKey, solana.PublicKey, bool) {
+// the signer (checked, then by check when given) and the fee payer.
+func (s *Server) proposalAction(c *gin.Context, guardianToo bool, check func(p *governor.Proposal, ms *governor.Multisig, addr, member solana.PublicKey) error) (solana.PublicKey, *governor.Proposal, solana.PublicKey, solana.PublicKey, bool) {
 	var b buildProposalActionBody
 	if err := bindJSON(c, &b); err != nil {
 		respond(c, err)
@@ -239,7 +247,10 @@ func (s *Server) proposalAction(c *gin.Context, guardianToo bool) (solana.Public
 			if err == nil {
 				var ms *governor.Multisig
 				if ms, err = s.governedMultisig(c.Request.Context(), p.Multisig, "proposal"); err == nil {
-					if err = requireMember(ms, member, guardianToo, "member"); err == nil {
+					if err = requireMember(ms, member, guardianToo, "member"); err == nil && check != nil {
+						err = check(p, ms, addr, member)
+					}
+					if err == nil {
 						return addr, p, member, payer, true
 					}
 				}
@@ -251,6 +262,12 @@ func (s *Server) proposalAction(c *gin.Context, guardianToo bool) (solana.Public
 }
 
 func proposalSummary(addr solana.PublicKey, p *governor.Proposal, then string) TxSummary {
+	if p.IsConfig() {
+		return TxSummary{
+			Multisig: p.Multisig.String(), Proposal: addr.String(), ProposalIndex: p.Index,
+			Description: p.Description, Actions: governor.ConfigActionsJSON(p.Actions), Then: then,
+		}
+	}
 	return TxSummary{
 		Multisig: p.Multisig.String(), Proposal: addr.String(), ProposalIndex: p.Index,
 		Program: p.TargetProgram.String(), Buffer: p.Buffer.String(),
@@ -258,8 +275,13 @@ func proposalSummary(addr solana.PublicKey, p *governor.Proposal, then string) T
 	}
 }
 
+// notStale is the builders' check for approve and execute.
+func notStale(p *governor.Proposal, ms *governor.Multisig, addr, _ solana.PublicKey) error {
+	return staleProposal(p, ms, addr)
+}
+
 func (s *Server) buildApprove(c *gin.Context) {
-	addr, p, member, payer, ok := s.proposalAction(c, false)
+	addr, p, member, payer, ok := s.proposalAction(c, false, notStale)
 	if !ok {
 		return
 	}
@@ -268,7 +290,9 @@ func (s *Server) buildApprove(c *gin.Context) {
 }
 
 func (s *Server) buildCancel(c *gin.Context) {
-	addr, p, member, payer, ok := s.proposalAction(c, true)
+	addr, p, member, payer, ok := s.proposalAction(c, true, func(p *governor.Proposal, ms *governor.Multisig, addr, member solana.PublicKey) error {
+		return guardianCannotCancel(p, member, ms, addr)
+	})
 	if !ok {
 		return
 	}
@@ -277,11 +301,14 @@ func (s *Server) buildCancel(c *gin.Context) {
 }
 
 func (s *Server) buildExecute(c *gin.Context) {
-	addr, p, member, payer, ok := s.proposalAction(c, false)
+	addr, p, member, payer, ok := s.proposalAction(c, false, notStale)
 	if !ok {
 		return
 	}
-	ix := governor.NewExecuteUpgradeInstructionFor(p, member)
+	var ix governor.Instruction = governor.NewExecuteUpgradeInstructionFor(p, member)
+	if p.IsConfig() {
+		ix = governor.NewExecuteConfigInstructionFor(p, member)
+	}
 	s.replyUnsigned(c, ix, payer, proposalSummary(addr, p, "POST /proposals/"+addr.String()+"/execute"))
 }
 

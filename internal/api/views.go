@@ -3,6 +3,8 @@ package api
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -50,6 +52,22 @@ type ProposalView struct {
 	// AllowedActions (GET /proposals/:id only) are what may be done now and by whom, from
 	// internal/lifecycle: pages render them instead of working them out.
 	AllowedActions []lifecycle.Allowed `json:"allowed_actions,omitempty"`
+	// Kind is "upgrade" or "config". A config proposal changes its multisig (Actions) and has
+	// no target program, buffer or hash.
+	Kind    string                      `json:"kind"`
+	Actions []governor.ConfigActionJSON `json:"actions,omitempty"`
+	// Stale (chain source): a config change of the members or threshold executed after this
+	// proposal was created, so the program refuses its approval and execution; StaleReason
+	// says so in words.
+	Stale       bool   `json:"stale,omitempty"`
+	StaleReason string `json:"stale_reason,omitempty"`
+}
+
+// configView clears the upgrade fields of a config proposal (the account holds the system
+// program's address and a zero hash there) and sets its kind and actions.
+func (v *ProposalView) configView(actions []governor.ConfigActionJSON) {
+	v.Kind, v.Actions = store.KindConfig, actions
+	v.TargetProgram, v.Buffer, v.BufferHash = "", "", ""
 }
 
 func proposalFromStore(p store.Proposal) ProposalView {
@@ -59,7 +77,16 @@ func proposalFromStore(p store.Proposal) ProposalView {
 		Status: string(p.Status), Approvals: []string{}, ApprovalCount: p.Approvals, Threshold: p.Threshold,
 		MigrationTargetVersion: p.MigrationTargetVersion, ApprovedAt: utc(p.ApprovedAt), Eta: utc(p.ETA),
 		ExecutedAt: utc(p.ExecutedAt), ClosedAt: utc(p.ClosedAt), WorkflowID: p.WorkflowID,
-		ProposeSignature: p.ProposeSignature, ExecuteSignature: p.ExecuteSignature,
+		ProposeSignature: p.ProposeSignature, ExecuteSignature: p.ExecuteSignature, Kind: store.KindUpgrade,
+	}
+	if p.Kind == store.KindConfig {
+		var actions []governor.ConfigActionJSON
+		// The column holds what the worker or the indexer encoded; a row that does not decode
+		// still shows as a config proposal, saying why its actions are missing.
+		if err := json.Unmarshal(p.ConfigActions, &actions); err != nil {
+			actions = []governor.ConfigActionJSON{{Kind: "unreadable", Summary: fmt.Sprintf("the index's actions do not decode: %v", err)}}
+		}
+		v.configView(actions)
 	}
 	created := p.CreatedAt.UTC()
 	v.CreatedAt = &created
@@ -71,7 +98,10 @@ func proposalFromInput(in workflows.ProposalInput) ProposalView {
 	v := ProposalView{
 		Address: in.Proposal, Multisig: in.Multisig, TargetProgram: in.TargetProgram, Buffer: in.Buffer,
 		BufferHash: in.BufferHash, Proposer: in.Proposer, Description: in.Description,
-		Status: StatusPending, Approvals: []string{},
+		Status: StatusPending, Approvals: []string{}, Kind: store.KindUpgrade,
+	}
+	if in.IsConfig() {
+		v.configView(in.Actions)
 	}
 	if in.Migration != nil {
 		t := int(in.Migration.TargetVersion)
@@ -90,10 +120,16 @@ func proposalFromChain(addr solana.PublicKey, p *governor.Proposal, m *governor.
 		Description: p.Description, Status: string(lifecycle.FromChain(p.Status, p.ExpiresAt, p.ExecuteBy, now)), Approvals: keys(p.Approvals),
 		ApprovalCount: len(p.Approvals), CreatedAt: fmtTime(p.CreatedAt), ApprovedAt: fmtTime(p.ApprovedAt),
 		Eta: fmtTime(p.Eta), ExpiresAt: fmtTime(p.ExpiresAt), ExecuteBy: fmtTime(p.ExecuteBy), ExecutedAt: fmtTime(p.ExecutedAt),
-		ClosedAt: fmtTime(p.CancelledAt),
+		ClosedAt: fmtTime(p.CancelledAt), Kind: store.KindUpgrade,
+	}
+	if p.IsConfig() {
+		v.configView(governor.ConfigActionsJSON(p.Actions))
 	}
 	if m != nil {
 		v.Threshold = int(m.Threshold)
+		if m.IsStale(p.Index) && (p.Status == governor.ProposalActive || p.Status == governor.ProposalApproved) {
+			v.Stale, v.StaleReason = true, lifecycle.StaleReason
+		}
 	}
 	if p.Migration != nil {
 		t := int(p.Migration.TargetVersion)
@@ -158,6 +194,7 @@ type ProposalStateView struct {
 	CancelSignature     string     `json:"cancel_signature,omitempty"`
 	MigrationWorkflowID string     `json:"migration_workflow_id,omitempty"`
 	LastError           string     `json:"last_error,omitempty"`
+	Stale               bool       `json:"stale,omitempty"`
 }
 
 func stateView(st workflows.ProposalState) *ProposalStateView {
@@ -170,7 +207,7 @@ func stateView(st workflows.ProposalState) *ProposalStateView {
 		Eta: utc(st.Eta), ExpiresAt: utc(st.ExpiresAt), Paused: st.Paused,
 		ProposeSignature: st.ProposeSignature, ExecuteSignature: st.ExecuteSignature,
 		CancelSignature: st.CancelSignature, MigrationWorkflowID: st.MigrationWorkflowID,
-		LastError: st.LastError,
+		LastError: st.LastError, Stale: st.Stale,
 	}
 }
 

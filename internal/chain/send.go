@@ -297,3 +297,30 @@ func reached(got rpc.ConfirmationStatusType, want rpc.CommitmentType) bool {
 	}
 	return rank[string(got)] >= w
 }
+
+// Simulate runs a signed transaction against the node's current state without landing it
+// (signatures are not checked, the blockhash is kept): nil when it would succeed, else the
+// *ProgramError or *TransactionError it would fail with (ErrBlockhashExpired when its blockhash
+// can no longer land). The API uses it to refuse, before anything is written or started, a
+// member's transaction the program would refuse: the program's rules are stated once, there.
+func (c *Client) Simulate(ctx context.Context, tx *solana.Transaction) error {
+	var res *rpc.SimulateTransactionResponse
+	err := c.call(ctx, "simulateTransaction", func(ctx context.Context) (err error) {
+		res, err = c.rpc.SimulateTransactionWithOpts(ctx, tx, &rpc.SimulateTransactionOpts{Commitment: c.commitment})
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("simulate transaction: %w", err)
+	}
+	if res == nil || res.Value == nil {
+		return errors.New("simulate transaction: the node returned no result")
+	}
+	raw := jsonOf(res.Value.Err)
+	if raw == nil {
+		return nil
+	}
+	if txErrKind(raw) == "BlockhashNotFound" {
+		return fmt.Errorf("simulate transaction: %w", ErrBlockhashExpired)
+	}
+	return transactionFailure(raw, res.Value.Logs, tx, solana.Signature{})
+}

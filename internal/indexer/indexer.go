@@ -6,6 +6,7 @@ package indexer
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -140,6 +141,26 @@ func (ix *Indexer) apply(ctx context.Context, evs *chain.TransactionEvents, serv
 		switch ev := e.Event.(type) {
 		case *governor.MultisigInitialized:
 			entry.Actor = ev.Multisig.String()
+			_, err = ix.Store.RecordMultisigConfig(ctx, store.MultisigConfig{
+				Multisig: ev.Multisig.String(), Signature: sig, Slot: evs.Slot, EffectiveAt: at,
+				Members: keyStrings(ev.Members), Threshold: int(ev.Threshold), TimelockSeconds: ev.TimelockSeconds,
+				ProposalLifetimeSeconds: ev.ProposalLifetimeSeconds, Guardian: ev.Guardian.String(),
+			})
+		case *governor.ConfigProposed:
+			entry.Actor, entry.Proposal = ev.Proposer.String(), ev.Proposal.String()
+			entry.Details = map[string]any{"index": ev.Index, "actions": governor.ConfigActionsJSON(ev.Actions),
+				"expires_at": time.Unix(ev.ExpiresAt, 0).UTC()}
+			err = ix.configProposed(ctx, ev)
+		case *governor.ConfigActionExecuted:
+			entry.Actor, entry.Proposal = ev.Multisig.String(), ev.Proposal.String()
+			entry.Details = map[string]any{"action": ev.Action.JSON()}
+		case *governor.ConfigExecuted:
+			entry.Actor, entry.Proposal = ev.Executor.String(), ev.Proposal.String()
+			var stale []string
+			stale, err = ix.configExecuted(ctx, ev, sig, evs.Slot)
+			for _, p := range stale {
+				touched[p] = true
+			}
 		case *governor.UpgradeProposed:
 			entry.Actor, entry.Proposal = ev.Proposer.String(), ev.Proposal.String()
 			err = ix.proposed(ctx, ev)
@@ -205,8 +226,74 @@ func eventMultisig(ev any) (solana.PublicKey, bool) {
 		return ev.Multisig, true
 	case *governor.SystemResumed:
 		return ev.Multisig, true
+	case *governor.ConfigProposed:
+		return ev.Multisig, true
+	case *governor.ConfigActionExecuted:
+		return ev.Multisig, true
+	case *governor.ConfigExecuted:
+		return ev.Multisig, true
 	}
 	return solana.PublicKey{}, false
+}
+
+func keyStrings(keys []solana.PublicKey) []string {
+	out := make([]string, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, k.String())
+	}
+	return out
+}
+
+// configProposed indexes a config proposal created outside the API.
+func (ix *Indexer) configProposed(ctx context.Context, ev *governor.ConfigProposed) error {
+	ms, err := ix.Chain.GetMultisig(ctx, ev.Multisig)
+	if err != nil {
+		return fmt.Errorf("read multisig %s: %w", ev.Multisig, err)
+	}
+	actions, err := json.Marshal(governor.ConfigActionsJSON(ev.Actions))
+	if err != nil {
+		return fmt.Errorf("encode config actions: %w", err)
+	}
+	_, err = ix.Store.UpsertProposal(ctx, store.Proposal{
+		Address: ev.Proposal.String(), Multisig: ev.Multisig.String(), Index: ev.Index,
+		TargetProgram: solana.SystemProgramID.String(), Buffer: solana.SystemProgramID.String(),
+		BufferHash: hex.EncodeToString(make([]byte, 32)), Proposer: ev.Proposer.String(),
+		Status: store.ProposalActive, Threshold: int(ms.Threshold), Kind: store.KindConfig, ConfigActions: actions,
+	}, origin)
+	return err
+}
+
+// configExecuted records the executed config proposal and the multisig's configuration from
+// now on, and returns the open proposals it made stale: their workflows are told to look.
+func (ix *Indexer) configExecuted(ctx context.Context, ev *governor.ConfigExecuted, sig string, slot uint64) ([]string, error) {
+	at := time.Unix(ev.ExecutedAt, 0).UTC()
+	if _, err := ix.Store.SetProposalStatus(ctx, ev.Proposal.String(), store.ProposalExecuted,
+		store.StatusChange{Signature: sig, Slot: slot, At: at}, origin); err != nil &&
+		!errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalidTransition) {
+		return nil, err
+	}
+	grace := ev.GraceSeconds
+	if _, err := ix.Store.RecordMultisigConfig(ctx, store.MultisigConfig{
+		Multisig: ev.Multisig.String(), Signature: sig, Slot: slot, Proposal: ev.Proposal.String(), EffectiveAt: at,
+		Members: keyStrings(ev.Members), Threshold: int(ev.Threshold), TimelockSeconds: ev.TimelockSeconds,
+		ProposalLifetimeSeconds: ev.ProposalLifetimeSeconds, GraceSeconds: &grace, Guardian: ev.Guardian.String(),
+		StaleProposalIndex: ev.StaleProposalIndex,
+	}); err != nil {
+		return nil, err
+	}
+	var stale []string
+	for _, status := range []store.ProposalStatus{store.ProposalActive, store.ProposalApproved} {
+		page, err := ix.Store.ListProposals(ctx, store.ProposalFilter{Multisig: ev.Multisig.String(), Status: status, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page.Proposals {
+			if p.Index <= ev.StaleProposalIndex && p.Address != ev.Proposal.String() {
+				stale = append(stale, p.Address)
+			}
+		}
+	}
+	return stale, nil
 }
 
 // proposed indexes a proposal created outside the API (a proposal made through the API is

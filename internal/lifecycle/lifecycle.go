@@ -128,16 +128,27 @@ type State struct {
 	Superseded bool
 	// WorkflowRunning: the proposal's workflow runs (the emergency stop cancels it).
 	WorkflowRunning bool
+	// Stale: a config change of the members or threshold executed after the proposal was
+	// created; the program refuses its approval and execution (ProposalStale). It can still be
+	// cancelled, to close it.
+	Stale bool
+	// ReplacesGuardian: a config proposal replacing the guardian; the guardian cannot cancel it
+	// (GuardianCannotCancelGuardianChange), so neither can the guardian's emergency stop.
+	ReplacesGuardian bool
 }
+
+// StaleReason says why a stale proposal takes no approval and no execution.
+const StaleReason = "a config change of the members or threshold executed after this proposal was created: it can no longer be approved or executed; propose it again"
+
 
 // Actions lists what may be done now, in the order a page shows them.
 func Actions(s State) []Allowed {
 	var out []Allowed
 	open := s.Status == Active || s.Status == Approved
-	if s.Status == Active {
+	if s.Status == Active && !s.Stale {
 		out = append(out, Allowed{Action: Approve, By: []string{ByMember}})
 	}
-	if s.Status == Approved && s.WorkflowRunning {
+	if s.Status == Approved && s.WorkflowRunning && !s.Stale {
 		a := Allowed{Action: Execute, By: []string{ByMember, ByOperator}}
 		switch {
 		case s.Paused:
@@ -148,9 +159,13 @@ func Actions(s State) []Allowed {
 		out = append(out, a)
 	}
 	if open {
-		out = append(out, Allowed{Action: Cancel, By: []string{ByMember, ByGuardian}})
+		by := []string{ByMember, ByGuardian}
+		if s.ReplacesGuardian {
+			by = []string{ByMember}
+		}
+		out = append(out, Allowed{Action: Cancel, By: by})
 	}
-	if (open || s.Status == Pending) && s.WorkflowRunning {
+	if (open || s.Status == Pending) && s.WorkflowRunning && !s.ReplacesGuardian {
 		out = append(out, Allowed{Action: EmergencyStop, By: []string{ByGuardian}})
 	}
 	if s.Status == Executed && s.HasMigration && !s.Superseded {

@@ -46,6 +46,12 @@ func TestActionsOpenInEachStatus(t *testing.T) {
 		{"executed", lifecycle.State{Status: lifecycle.Executed}, nil},
 		{"cancelled", lifecycle.State{Status: lifecycle.Cancelled, WorkflowRunning: true}, nil},
 		{"pending", lifecycle.State{Status: lifecycle.Pending, WorkflowRunning: true}, []lifecycle.Action{lifecycle.EmergencyStop}},
+		{"stale active: only closing it", lifecycle.State{Status: lifecycle.Active, Stale: true, WorkflowRunning: true},
+			[]lifecycle.Action{lifecycle.Cancel, lifecycle.EmergencyStop}},
+		{"stale approved: no execution", lifecycle.State{Status: lifecycle.Approved, Eta: now, Now: now, Stale: true, WorkflowRunning: true},
+			[]lifecycle.Action{lifecycle.Cancel, lifecycle.EmergencyStop}},
+		{"guardian replacement: no emergency stop", lifecycle.State{Status: lifecycle.Active, ReplacesGuardian: true, WorkflowRunning: true},
+			[]lifecycle.Action{lifecycle.Approve, lifecycle.Cancel}},
 	} {
 		assert.Equal(t, tc.want, actions(lifecycle.Actions(tc.state)), tc.name)
 	}
@@ -53,6 +59,9 @@ func TestActionsOpenInEachStatus(t *testing.T) {
 	assert.Contains(t, early[0].Note, "timelock")
 	paused := lifecycle.Actions(lifecycle.State{Status: lifecycle.Approved, Eta: now, Now: now, Paused: true, WorkflowRunning: true})
 	assert.Contains(t, paused[0].Note, "paused")
+	// The guardian cannot cancel a proposal that replaces it: only members are offered cancel.
+	g := lifecycle.Actions(lifecycle.State{Status: lifecycle.Active, ReplacesGuardian: true})
+	assert.Equal(t, []string{lifecycle.ByMember}, g[1].By)
 }
 
 func TestOnlyTheProgramsMovesAreAllowed(t *testing.T) {
