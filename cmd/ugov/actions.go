@@ -189,6 +189,19 @@ func runExecute(ctx context.Context, e *env, args []string) (result, error) {
 		r.Via, r.Workflow = "api", out.Workflow
 		return r, e.afterChain(ctx, &r, addr, ms)
 	}
+	if p.IsConfig() {
+		// A config proposal has no buffer: execute_config applies its changes at once.
+		signed, err := member.Execute(ctx, e.chain, addr, kp)
+		if err != nil {
+			return nil, err
+		}
+		sig, err := e.chain.SendSigned(ctx, signed.Tx)
+		if err != nil {
+			return nil, fmt.Errorf("execute: %w", err)
+		}
+		r.Signature, r.Via = sig.String(), "rpc"
+		return r, e.afterChain(ctx, &r, addr, ms)
+	}
 	// Anyone may execute by RPC. An ELF larger than ProgramData needs the loader's
 	// ExtendProgram first, which a program may not call by CPI. It cannot share the execute
 	// transaction either: the loader counts it as a deployment, and refuses an Upgrade of a

@@ -16,7 +16,7 @@ import (
 )
 
 func runMultisig(ctx context.Context, e *env, args []string) (result, error) {
-	const usage = "multisig create|show ..."
+	const usage = "multisig create|show|propose-change ..."
 	if len(args) == 0 {
 		return nil, usageError("", "missing subcommand (usage: ugov %s)", usage)
 	}
@@ -25,12 +25,14 @@ func runMultisig(ctx context.Context, e *env, args []string) (result, error) {
 		return runMultisigCreate(ctx, e, args[1:])
 	case "show":
 		return runMultisigShow(ctx, e, args[1:])
+	case "propose-change":
+		return runMultisigProposeChange(ctx, e, args[1:])
 	case "-h", "--help", "-help", "help":
-		fmt.Fprintln(e.stdout, "usage: ugov multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h] [--grace 336h] [--max-pause 72h] [--pause-cooldown 168h]\n       ugov multisig show MULTISIG")
+		fmt.Fprintln(e.stdout, "usage: ugov multisig create --members K1,K2,... --threshold N --timelock 48h --guardian KEY [--proposal-lifetime 168h] [--grace 336h] [--max-pause 72h] [--pause-cooldown 168h]\n       ugov multisig show MULTISIG\n       ugov multisig propose-change --multisig M [--add-member K]... [--remove-member K]... [--threshold N] [--timelock D] [--proposal-lifetime D] [--grace D] [--guardian K] [--hand-off PROGRAM=AUTHORITY]... [--make-immutable PROGRAM]... [--description TEXT]")
 		return nil, nil
 	}
 	return nil, &cliError{Code: "unknown_command", Field: "multisig " + args[0], usage: true,
-		Message: "unknown subcommand (create or show)"}
+		Message: "unknown subcommand (create, show or propose-change)"}
 }
 
 // MultisigCreated is what `multisig create` prints.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/upgrade-governor/upgrade-governor/internal/apiclient"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
 )
 
 // ProposalList is what `list` prints.
@@ -31,8 +32,15 @@ func (l ProposalList) writeText(w io.Writer) {
 	}
 	fmt.Fprintf(w, "%-5s %-44s %-10s %-9s %-44s %s\n", "INDEX", "PROPOSAL", "STATUS", "APPROVALS", "PROGRAM", "DESCRIPTION")
 	for _, p := range l.Proposals {
-		fmt.Fprintf(w, "%-5d %-44s %-10s %-9s %-44s %s\n", p.Index, p.Address, p.Status,
-			fmt.Sprintf("%d/%d", p.ApprovalCount, p.Threshold), p.TargetProgram, oneLine(p.Description, 60))
+		status, what := p.Status, p.TargetProgram
+		if p.Stale {
+			status = "stale"
+		}
+		if p.Kind == "config" {
+			what = "config: " + oneLine(configSummary(p.Actions), 36)
+		}
+		fmt.Fprintf(w, "%-5d %-44s %-10s %-9s %-44s %s\n", p.Index, p.Address, status,
+			fmt.Sprintf("%d/%d", p.ApprovalCount, p.Threshold), what, oneLine(p.Description, 60))
 	}
 }
 
@@ -106,12 +114,22 @@ type ProposalShown struct {
 func (s ProposalShown) writeText(w io.Writer) {
 	p := s.Proposal
 	fmt.Fprintf(w, "proposal     %s (#%d, from %s)\n", p.Address, p.Index, s.Source)
-	fmt.Fprintf(w, "multisig     %s\nprogram      %s\nbuffer       %s\nhash         %s\nproposer     %s\n",
-		p.Multisig, p.TargetProgram, p.Buffer, p.BufferHash, p.Proposer)
+	if p.Kind == "config" {
+		fmt.Fprintf(w, "multisig     %s\nkind         config (changes the multisig)\nproposer     %s\n", p.Multisig, p.Proposer)
+		for _, a := range p.Actions {
+			fmt.Fprintf(w, "change       %s\n", a.Summary)
+		}
+	} else {
+		fmt.Fprintf(w, "multisig     %s\nprogram      %s\nbuffer       %s\nhash         %s\nproposer     %s\n",
+			p.Multisig, p.TargetProgram, p.Buffer, p.BufferHash, p.Proposer)
+	}
 	if p.Description != "" {
 		fmt.Fprintf(w, "description  %s\n", oneLine(p.Description, 200))
 	}
 	fmt.Fprintf(w, "status       %s (%d/%d approvals)\n", p.Status, p.ApprovalCount, p.Threshold)
+	if p.Stale {
+		fmt.Fprintf(w, "stale        %s\n", p.StaleReason)
+	}
 	if s.Paused != nil && *s.Paused {
 		fmt.Fprintln(w, "paused       true (the multisig is paused: nothing executes or migrates)")
 	}
@@ -215,6 +233,14 @@ func proposalView(addr solana.PublicKey, p *governor.Proposal, ms *governor.Mult
 		ApprovalCount: len(p.Approvals), Threshold: int(ms.Threshold),
 		CreatedAt: unixTime(p.CreatedAt), ApprovedAt: unixTime(p.ApprovedAt), Eta: unixTime(p.Eta),
 		ExpiresAt: unixTime(p.ExpiresAt), ExecutedAt: unixTime(p.ExecutedAt), ClosedAt: unixTime(p.CancelledAt),
+		Kind: "upgrade",
+	}
+	if p.IsConfig() {
+		v.Kind, v.Actions = "config", governor.ConfigActionsJSON(p.Actions)
+		v.TargetProgram, v.Buffer, v.BufferHash = "", "", ""
+	}
+	if ms.IsStale(p.Index) && (p.Status == governor.ProposalActive || p.Status == governor.ProposalApproved) {
+		v.Stale, v.StaleReason = true, lifecycle.StaleReason
 	}
 	if p.Migration != nil {
 		t := int(p.Migration.TargetVersion)
@@ -224,6 +250,15 @@ func proposalView(addr solana.PublicKey, p *governor.Proposal, ms *governor.Mult
 			InstructionData: base64.StdEncoding.EncodeToString(p.Migration.InstructionData)}
 	}
 	return v
+}
+
+// configSummary joins a config proposal's changes.
+func configSummary(actions []governor.ConfigActionJSON) string {
+	parts := make([]string, 0, len(actions))
+	for _, a := range actions {
+		parts = append(parts, a.Summary)
+	}
+	return strings.Join(parts, "; ")
 }
 
 func oneLine(s string, max int) string {

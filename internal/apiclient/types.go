@@ -3,6 +3,8 @@ package apiclient
 import (
 	"fmt"
 	"time"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 )
 
 // The types below are the API's JSON bodies as openapi.yaml documents them. They mirror
@@ -91,6 +93,13 @@ type ProposalView struct {
 	WorkflowID            string           `json:"workflow_id,omitempty"`
 	ProposeSignature      string           `json:"propose_signature,omitempty"`
 	ExecuteSignature      string           `json:"execute_signature,omitempty"`
+	// Kind is "upgrade" or "config"; a config proposal's Actions are what it changes.
+	Kind    string                      `json:"kind"`
+	Actions []governor.ConfigActionJSON `json:"actions,omitempty"`
+	// Stale: a config change of the members or threshold executed after this proposal was
+	// created; it can no longer be approved or executed (StaleReason says so in words).
+	Stale       bool   `json:"stale,omitempty"`
+	StaleReason string `json:"stale_reason,omitempty"`
 }
 
 // ProposalList is one page of GET /proposals.
@@ -127,6 +136,7 @@ type ProposalState struct {
 	CancelSignature     string     `json:"cancel_signature,omitempty"`
 	MigrationWorkflowID string     `json:"migration_workflow_id,omitempty"`
 	LastError           string     `json:"last_error,omitempty"`
+	Stale               bool       `json:"stale,omitempty"`
 }
 
 // Workflow is a workflow execution as Temporal describes it, with its live state when the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/upgrade-governor/upgrade-governor/internal/api"
 	"github.com/upgrade-governor/upgrade-governor/internal/apiclient"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 )
 
 // roundTrip encodes what the server sends, decodes it strictly into the client's type and
@@ -39,12 +40,13 @@ func TestClientTypesMatchTheServers(t *testing.T) {
 		Proposer: "X", Description: "d", Status: "approved", Approvals: []string{"A"}, ApprovalCount: 1,
 		Threshold: 3, MigrationTargetVersion: &v, CreatedAt: &now, ApprovedAt: &now, Eta: &now,
 		ExpiresAt: &now, ExecutedAt: &now, ClosedAt: &now, WorkflowID: "proposal-P",
-		ProposeSignature: "s1", ExecuteSignature: "s2",
+		ProposeSignature: "s1", ExecuteSignature: "s2", Kind: "config",
+		Actions: []governor.ConfigActionJSON{governor.SetThreshold(2).JSON()}, Stale: true, StaleReason: "r",
 	}
 	wf := &api.WorkflowView{ID: "proposal-P", RunID: "r", Status: "running", QueryError: "q",
 		State: &api.ProposalStateView{Step: "timelock", Status: "approved", Approvals: []string{"A"}, Threshold: 3,
 			Eta: &now, ExpiresAt: &now, Paused: true, ProposeSignature: "s1", ExecuteSignature: "s2",
-			CancelSignature: "s3", MigrationWorkflowID: "migration-P", LastError: "e"}}
+			CancelSignature: "s3", MigrationWorkflowID: "migration-P", LastError: "e", Stale: true}}
 	next := 50
 
 	roundTrip[apiclient.ProposalDetail](t, api.ProposalDetailResponse{

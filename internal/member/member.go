@@ -104,14 +104,35 @@ func Resume(ctx context.Context, c *chain.Client, multisig solana.PublicKey, m *
 	return Signed{Tx: tx}, nil
 }
 
-// Execute signs execute_upgrade for an approved proposal. Anyone may execute once the
+// ProposeConfig signs propose_config: the proposer proposes changes to the multisig (and pays).
+func ProposeConfig(ctx context.Context, c *chain.Client, multisig solana.PublicKey, proposer *chain.Keypair,
+	actions []governor.ConfigAction, description string) (Signed, error) {
+	ms, err := c.GetMultisig(ctx, multisig)
+	if err != nil {
+		return Signed{}, fmt.Errorf("propose config: %w", err)
+	}
+	ix := governor.NewProposeConfigInstruction(multisig, ms.ProposalIndex+1, proposer.PublicKey(), proposer.PublicKey(),
+		governor.ProposeConfigArgs{Actions: actions, Description: description})
+	tx, err := Sign(ctx, c, []solana.Instruction{ix}, proposer)
+	if err != nil {
+		return Signed{}, fmt.Errorf("propose config: %w", err)
+	}
+	return Signed{Tx: tx, Proposal: ix.Proposal}, nil
+}
+
+// Execute signs execute_upgrade (execute_config for a config proposal) for an approved
+// proposal. Anyone may execute once the
 // timelock has passed; through the API a member's signed request asks the worker to do it.
 func Execute(ctx context.Context, c *chain.Client, proposal solana.PublicKey, m *chain.Keypair) (Signed, error) {
 	p, err := c.GetProposal(ctx, proposal)
 	if err != nil {
 		return Signed{}, fmt.Errorf("execute: %w", err)
 	}
-	tx, err := Sign(ctx, c, []solana.Instruction{governor.NewExecuteUpgradeInstructionFor(p, m.PublicKey())}, m)
+	var ix solana.Instruction = governor.NewExecuteUpgradeInstructionFor(p, m.PublicKey())
+	if p.IsConfig() {
+		ix = governor.NewExecuteConfigInstructionFor(p, m.PublicKey())
+	}
+	tx, err := Sign(ctx, c, []solana.Instruction{ix}, m)
 	if err != nil {
 		return Signed{}, fmt.Errorf("execute: %w", err)
 	}
