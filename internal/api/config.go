@@ -23,10 +23,6 @@ import (
 // lifetime, grace or guardian, or hands a governed program's upgrade authority on, through the
 // same propose, approve, timelock and execute as an upgrade.
 
-// CodeConfigRefused: the program refuses the proposed changes (a threshold above the members
-// after a removal, a duplicate member, ...); the message names the program's rule.
-const CodeConfigRefused = "config_refused"
-
 // parseConfigActions parses the JSON actions, naming the bad one ("actions[1].member").
 func parseConfigActions(in []governor.ConfigActionJSON) ([]governor.ConfigAction, error) {
 	if len(in) == 0 {
@@ -200,10 +196,6 @@ func staleProposal(p *governor.Proposal, ms *governor.Multisig, addr solana.Publ
 		"proposal %s is stale: a config change of the members or threshold executed after it was created (index %d, stale up to %d); propose it again",
 		addr, p.Index, ms.StaleProposalIndex)
 }
-
-// CodeStaleProposal: the proposal was made stale by a config change; approvals and execution
-// are refused.
-const CodeStaleProposal = "stale_proposal"
 
 // guardianCannotCancel refuses the guardian's cancel of a proposal that replaces the guardian.
 func guardianCannotCancel(p *governor.Proposal, canceller solana.PublicKey, ms *governor.Multisig, addr solana.PublicKey) error {
