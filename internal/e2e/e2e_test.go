@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,6 +80,27 @@ func TestUpgradeStoryEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.ProposalExecuted, executed.Status)
 	require.NotEmpty(t, executed.ExecuteSignature)
+	// The rotation: the multisig changed itself through a config proposal; the index keeps
+	// who was a member when, and the upgrade after it passed with the new member's approval.
+	ms, err := st.Chain.GetMultisig(ctx, res.Multisig)
+	require.NoError(t, err)
+	require.True(t, ms.IsMember(res.Added), "the new key is a member")
+	require.False(t, ms.IsMember(res.Removed), "the lost key is no longer a member")
+	rotation, err := s.GetProposal(ctx, res.Rotation.String())
+	require.NoError(t, err)
+	require.Equal(t, store.KindConfig, rotation.Kind)
+	require.Equal(t, store.ProposalExecuted, rotation.Status)
+	require.Contains(t, string(rotation.ConfigActions), res.Added.String())
+	require.Equal(t, rotation.Index, ms.StaleProposalIndex, "the rotation made every proposal up to it stale")
+	onChain, err := st.Chain.GetProposal(ctx, res.Executed)
+	require.NoError(t, err)
+	require.Contains(t, onChain.Approvals, res.Added, "the new member approved the upgrade")
+	require.Eventually(t, func() bool {
+		h, err := s.ListMultisigConfigs(ctx, res.Multisig.String(), 0)
+		return err == nil && len(h) == 2 && h[0].Proposal == res.Rotation.String() &&
+			slices.Contains(h[0].Members, res.Added.String()) && slices.Contains(h[1].Members, res.Removed.String())
+	}, 20*time.Second, 300*time.Millisecond, "the configuration history: the creation, then the rotation")
+
 	rollbacks, err := s.ListRollbacks(ctx, res.Cancelled.String())
 	require.NoError(t, err)
 	require.Len(t, rollbacks, 1, "the emergency stop is recorded once")

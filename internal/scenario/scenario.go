@@ -1,5 +1,6 @@
 // Package scenario is the upgrade story the demo tells and the end-to-end test checks: a
-// 3-of-5 multisig, a proposal with its buffer hash, three approvals through the API, the
+// 3-of-5 multisig that rotates a lost member's key through its own config proposal, a proposal
+// with its buffer hash, three approvals through the API (one by the new member), the
 // timelock crossed by time travel, execution (the program's bytes change), the migration of
 // the governed program's accounts, and an emergency cancel with the temporal CLI.
 package scenario
@@ -56,6 +57,9 @@ type Options struct {
 type Result struct {
 	Multisig, Program   solana.PublicKey
 	Executed, Cancelled solana.PublicKey
+	// Rotation is the config proposal that replaced member 5's lost key (Removed) with a new
+	// one (Added).
+	Rotation, Removed, Added solana.PublicKey
 	Migrated            int
 	AuditEntries        int
 }
@@ -166,6 +170,10 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 		return err
 	}
 
+	if err := d.rotateMember(ctx); err != nil {
+		return err
+	}
+
 	Step(d.out, "Writing v2 to a buffer and handing the buffer to the PDA")
 	buffer, err := d.writeBuffer(ctx, d.v2, authority)
 	if err != nil {
@@ -183,8 +191,8 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 	fmt.Fprintf(d.out, "    proposal %s, workflow %s\n", proposal, workflows.ProposalWorkflowID(proposal.String()))
 	d.res.Executed = proposal
 
-	Step(d.out, "Three members approve")
-	eta, err := d.approve(ctx, proposal, 1, 2, 3)
+	Step(d.out, "Three members approve, the new member among them")
+	eta, err := d.approve(ctx, proposal, 1, 2, 4)
 	if err != nil {
 		return err
 	}
@@ -195,16 +203,8 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 		return fmt.Errorf("time travel: %w", err)
 	}
 	// Anyone may execute after the timelock; a member's signed request asks the worker now.
-	execTx, err := member.Execute(ctx, d.c, proposal, d.members[0])
-	if err != nil {
+	if err := d.askExecute(ctx, proposal); err != nil {
 		return err
-	}
-	execB64, err := execTx.Base64()
-	if err != nil {
-		return err
-	}
-	if err := d.post(ctx, "/proposals/"+proposal.String()+"/execute", map[string]any{"transaction": execB64}, nil); err != nil {
-		return fmt.Errorf("ask to execute: %w", err)
 	}
 	if _, err := d.waitStatus(ctx, proposal, "executed", 2*time.Minute); err != nil {
 		return err
@@ -262,6 +262,72 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 
 	Step(d.out, "The audit trail")
 	return d.printAudit(ctx)
+}
+
+// rotateMember: member 5 lost their key. The multisig replaces it through its own governance:
+// a config proposal (remove the lost key, add a new one), three approvals, the timelock, then
+// execution. From then on the new key counts, the lost one does not.
+func (d *demo) rotateMember(ctx context.Context) error {
+	Step(d.out, "Member 5 lost their key: a config proposal replaces it (the multisig governs itself)")
+	lost := d.members[4]
+	fresh, err := d.fund(ctx)
+	if err != nil {
+		return err
+	}
+	actions := []governor.ConfigAction{governor.RemoveMember(lost.PublicKey()), governor.AddMember(fresh.PublicKey())}
+	signed, err := member.ProposeConfig(ctx, d.c, d.multisig, d.members[0], actions, "Rotate member 5's lost key")
+	if err != nil {
+		return err
+	}
+	b64, err := signed.Base64()
+	if err != nil {
+		return err
+	}
+	if err := d.post(ctx, "/proposals", map[string]any{"transaction": b64}, nil); err != nil {
+		return fmt.Errorf("POST /proposals (config): %w", err)
+	}
+	rotation := signed.Proposal
+	d.res.Rotation, d.res.Removed, d.res.Added = rotation, lost.PublicKey(), fresh.PublicKey()
+	fmt.Fprintf(d.out, "    proposal %s: remove %s, add %s\n", rotation, short(lost.PublicKey().String()), short(fresh.PublicKey().String()))
+	eta, err := d.approve(ctx, rotation, 0, 1, 2)
+	if err != nil {
+		return err
+	}
+	if err := d.c.TimeTravel(ctx, eta.Unix()+1); err != nil {
+		return fmt.Errorf("time travel: %w", err)
+	}
+	if err := d.askExecute(ctx, rotation); err != nil {
+		return err
+	}
+	if _, err := d.waitStatus(ctx, rotation, "executed", 2*time.Minute); err != nil {
+		return err
+	}
+	ms, err := d.c.GetMultisig(ctx, d.multisig)
+	if err != nil {
+		return fmt.Errorf("read multisig: %w", err)
+	}
+	if ms.IsMember(lost.PublicKey()) || !ms.IsMember(fresh.PublicKey()) {
+		return fmt.Errorf("after the rotation the members are %v", ms.Members)
+	}
+	d.members[4] = fresh
+	fmt.Fprintf(d.out, "    executed: members are now %d, threshold %d; proposals made before it are stale\n", len(ms.Members), ms.Threshold)
+	return nil
+}
+
+// askExecute posts a member's signed execute transaction: the worker executes now.
+func (d *demo) askExecute(ctx context.Context, proposal solana.PublicKey) error {
+	execTx, err := member.Execute(ctx, d.c, proposal, d.members[0])
+	if err != nil {
+		return err
+	}
+	execB64, err := execTx.Base64()
+	if err != nil {
+		return err
+	}
+	if err := d.post(ctx, "/proposals/"+proposal.String()+"/execute", map[string]any{"transaction": execB64}, nil); err != nil {
+		return fmt.Errorf("ask to execute: %w", err)
+	}
+	return nil
 }
 
 func (d *demo) fund(ctx context.Context) (*chain.Keypair, error) {
