@@ -51,7 +51,9 @@ pub struct ProgramDataInfo {
 }
 
 /// The loader-owned ProgramData account's data, its header checked.
-fn program_data_bytes<'a>(program_data: &'a AccountInfo) -> Result<std::cell::Ref<'a, &'a mut [u8]>> {
+fn program_data_bytes<'a>(
+    program_data: &'a AccountInfo,
+) -> Result<std::cell::Ref<'a, &'a mut [u8]>> {
     require_keys_eq!(
         *program_data.owner,
         bpf_loader_upgradeable::ID,

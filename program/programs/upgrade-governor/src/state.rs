@@ -520,10 +520,7 @@ impl Proposal {
             ProposalStatus::Active => return err!(GovernorError::ProposalNotApproved),
         }
         // Approved by, and counted against, a membership that has since changed.
-        require!(
-            !multisig.is_stale(self.index),
-            GovernorError::ProposalStale
-        );
+        require!(!multisig.is_stale(self.index), GovernorError::ProposalStale);
         require!(now >= self.eta, GovernorError::TimelockNotPassed);
         // An approval does not last forever: a later upgrade restoring exactly the code this
         // proposal was made against would otherwise make an ancient approval executable again.
