@@ -26,19 +26,19 @@ fn upgrade_authority(f: &Fixture, program: &Pubkey) -> Option<Pubkey> {
     }
 }
 
-/// Asserts the multisig's configuration and stale index are as `before`.
+/// Asserts two states of the multisig have the same configuration and stale index.
 #[track_caller]
-fn assert_unchanged(before: &Multisig, after: &Multisig) {
-    assert_eq!(before.members, after.members);
-    assert_eq!(before.threshold, after.threshold);
-    assert_eq!(before.timelock_seconds, after.timelock_seconds);
+fn assert_same_config(expected: &Multisig, actual: &Multisig) {
+    assert_eq!(expected.members, actual.members);
+    assert_eq!(expected.threshold, actual.threshold);
+    assert_eq!(expected.timelock_seconds, actual.timelock_seconds);
     assert_eq!(
-        before.proposal_lifetime_seconds,
-        after.proposal_lifetime_seconds
+        expected.proposal_lifetime_seconds,
+        actual.proposal_lifetime_seconds
     );
-    assert_eq!(before.grace_seconds, after.grace_seconds);
-    assert_eq!(before.guardian, after.guardian);
-    assert_eq!(before.stale_proposal_index, after.stale_proposal_index);
+    assert_eq!(expected.grace_seconds, actual.grace_seconds);
+    assert_eq!(expected.guardian, actual.guardian);
+    assert_eq!(expected.stale_proposal_index, actual.stale_proposal_index);
 }
 
 fn member(f: &Fixture, i: usize) -> Pubkey {
@@ -201,7 +201,7 @@ fn every_action_kind_is_applied_when_executed() {
         let p = f.config_approved_and_due(vec![a]);
         let meta = assert_ok(f.execute_config(&p));
         let m = f.multisig_state();
-        assert_unchanged(&expected, &m);
+        assert_same_config(&expected, &m);
         assert_eq!(m.proposal_index, 1, "{kind:?}");
         let s = f.proposal_state(&p);
         assert_eq!(s.status, ProposalStatus::Executed);
@@ -622,7 +622,7 @@ fn config_proposal_does_not_execute_while_paused() {
     assert_ok(f.pause(&g));
     let before = f.multisig_state();
     assert_rule(f.execute_config(&p), E::SystemPaused);
-    assert_unchanged(&before, &f.multisig_state());
+    assert_same_config(&before, &f.multisig_state());
     // Until the pause lapses.
     f.chain.advance(MAX_PAUSE);
     assert_ok(f.execute_config(&p));
@@ -923,7 +923,7 @@ fn a_change_that_became_invalid_since_it_was_proposed_is_refused_and_changes_not
     // The first changed the members: the second is refused, and none of its actions (not
     // even the grace change, which alone would be valid) takes effect.
     assert_rule(f.execute_config(&second), E::ProposalStale);
-    assert_unchanged(&before, &f.multisig_state());
+    assert_same_config(&before, &f.multisig_state());
     assert_eq!(f.proposal_state(&second).status, ProposalStatus::Approved);
     // Proposed again under the new membership, the removal is refused outright.
     let (_, res) = f.propose_config_with(vec![action::remove_member(member(&f, 2))]);
@@ -1240,7 +1240,7 @@ fn a_failing_hand_off_undoes_every_other_action_of_its_proposal() {
     // The sibling's SetAuthority, already done by CPI, was rolled back with the rest.
     assert_eq!(upgrade_authority(&f, &sibling), Some(f.authority));
     assert_eq!(upgrade_authority(&f, &program), Some(owner.pubkey()));
-    assert_unchanged(&before, &f.multisig_state());
+    assert_same_config(&before, &f.multisig_state());
     assert!(!f.multisig_state().members.contains(&new_member));
     assert_eq!(f.proposal_state(&p).status, ProposalStatus::Approved);
 }
