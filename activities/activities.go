@@ -547,6 +547,9 @@ func (a *Activities) CancelOnChain(ctx context.Context, in CancelInput) (CancelR
 		res.AlreadyFinished = "never-proposed"
 	case cp.Status == "executed" || cp.Status == "cancelled":
 		res.AlreadyFinished = cp.Status
+	case cp.ReplacesGuardian:
+		res.Refused = "the proposal replaces the guardian: the guardian cannot cancel it (members can, by threshold cancel votes)"
+		a.Log.Warn("emergency stop of a guardian replacement: not cancelled on chain", "proposal", in.Proposal)
 	default:
 		ix := governor.NewCancelUpgradeInstruction(ms, addr, a.Guardian.PublicKey())
 		sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.Guardian)

@@ -118,6 +118,10 @@ type CancelInput struct {
 type CancelResult struct {
 	Signature       string
 	AlreadyFinished string // executed or cancelled before the request arrived
+	// Refused says why the guardian did not cancel on chain although the proposal is open: it
+	// replaces the guardian, which the program does not let the guardian cancel. The stop
+	// still ends the worker's part; members cancel it by votes, or anyone executes it.
+	Refused string
 }
 
 // MigrationPlan selects the accounts to migrate: every account of the target program whose

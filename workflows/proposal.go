@@ -608,7 +608,9 @@ func (r *proposalRun) rollback(ctx workflow.Context) (ProposalState, error) {
 		return r.state, fmt.Errorf("emergency stop at %s: %w", stage, err)
 	}
 	r.state.CancelSignature = res.Signature
-	if res.AlreadyFinished == "" || res.AlreadyFinished == "cancelled" {
+	if res.Refused != "" {
+		r.state.LastError = "not cancelled on chain: " + res.Refused
+	} else if res.AlreadyFinished == "" || res.AlreadyFinished == "cancelled" {
 		r.state.Status = "cancelled"
 	}
 	r.setStep(dctx, StepRolledBack)

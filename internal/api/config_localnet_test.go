@@ -211,6 +211,16 @@ func TestConfigProposalRefusalsOnLocalnet(t *testing.T) {
 	wd, err := ce.temporal.DescribeWorkflowExecution(ctxT(t), workflows.ProposalWorkflowID(p.String()), "")
 	require.NoError(t, err)
 	assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_RUNNING, wd.GetWorkflowExecutionInfo().GetStatus(), "the refused stop stopped nothing")
+	// The operator stops the workflow anyway, as `temporal workflow cancel` would: the worker's
+	// part ends, but the guardian's key does not cancel the proposal on chain.
+	require.NoError(t, ce.temporal.CancelWorkflow(ctxT(t), workflows.ProposalWorkflowID(p.String()), ""))
+	d = ce.waitFor(p, "stopped", func(d api.ProposalDetailResponse) bool { return step(d) == workflows.StepRolledBack })
+	assert.Equal(t, "active", d.Proposal.Status, "still open on chain")
+	require.NotNil(t, d.Workflow.State)
+	assert.Contains(t, d.Workflow.State.LastError, "replaces the guardian")
+	onChain, err := ce.c.GetProposal(ctxT(t), p)
+	require.NoError(t, err)
+	assert.Equal(t, governor.ProposalActive, onChain.Status)
 	// Members cancel it with threshold votes.
 	for _, m := range []*chain.Keypair{m1, m2} {
 		tx, _ := ce.build("/tx/cancel", map[string]any{"proposal": p.String(), "member": m.PublicKey().String()}, m)
