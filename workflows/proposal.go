@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	enums "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -204,6 +205,10 @@ const changeWaitForHandlers = "wait-for-update-handlers"
 // changeMigrationSearchAttributes names the change that starts the migration child with the
 // program's and multisig's search attributes.
 const changeMigrationSearchAttributes = "migration-child-search-attributes"
+
+// changeChildCancels names the change that cancels the migration child (instead of the
+// server's default, terminate) when the proposal workflow closes, and waits for it.
+const changeChildCancels = "migration-child-request-cancel"
 
 // pausePoll is how often a paused workflow looks at the chain when no resume signal comes.
 const pausePoll = 5 * time.Minute
@@ -526,10 +531,16 @@ func (r *proposalRun) afterExecution(ctx workflow.Context) error {
 	id := MigrationWorkflowID(r.in.Proposal)
 	r.state.MigrationWorkflowID = id
 	opts := workflow.ChildWorkflowOptions{
-		WorkflowID: id,
-		// Cancelling the proposal workflow during a migration stops the migration too.
-		ParentClosePolicy: 0,
-		StaticSummary:     fmt.Sprintf("Migrate accounts of %s after %s", r.in.TargetProgram, r.in.Proposal),
+		WorkflowID:    id,
+		StaticSummary: fmt.Sprintf("Migrate accounts of %s after %s", r.in.TargetProgram, r.in.Proposal),
+	}
+	// Cancelling the proposal workflow during a migration stops the migration too: the child
+	// is asked to cancel (not terminated), and the parent waits until it has recorded where it
+	// stopped before closing. Histories recorded before this change left the policy to the
+	// server (terminate), which could cut the child off before its record.
+	if workflow.GetVersion(ctx, changeChildCancels, workflow.DefaultVersion, 1) == 1 {
+		opts.ParentClosePolicy = enums.PARENT_CLOSE_POLICY_REQUEST_CANCEL
+		opts.WaitForCancellation = true
 	}
 	// Operators find a migration by program and multisig like its proposal (the README's list
 	// query); histories recorded before this change start their child without them.
