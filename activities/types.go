@@ -63,6 +63,9 @@ type ChainProposal struct {
 	Stale bool
 	// ReplacesGuardian: a config proposal replacing the guardian (the guardian cannot cancel it).
 	ReplacesGuardian bool
+	// PauseLapsesAt is when the multisig's current pause lapses on its own; zero when not
+	// paused, or when threshold members hold it until they resume.
+	PauseLapsesAt time.Time
 }
 
 // VerifyBufferInput is what members approve: this buffer, holding an ELF with this hash,

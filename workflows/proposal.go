@@ -210,8 +210,18 @@ const changeMigrationSearchAttributes = "migration-child-search-attributes"
 // server's default, terminate) when the proposal workflow closes, and waits for it.
 const changeChildCancels = "migration-child-request-cancel"
 
-// pausePoll is how often a paused workflow looks at the chain when no resume signal comes.
+// pausePoll is how often a paused workflow looked at the chain when no resume signal came
+// (histories before changeLongPausePoll; a pause of weeks then filled the history).
 const pausePoll = 5 * time.Minute
+
+// pauseLongPoll is how long a paused workflow waits for a resume signal (the API's resume and
+// the indexer's, for a resume sent straight to RPC) before it looks at the chain anyway; it
+// also wakes when the pause lapses on its own. A 30-day pause costs about 120 looks.
+const pauseLongPoll = 6 * time.Hour
+
+// changeLongPausePoll names the change from polling a pause every 5 minutes to waiting for the
+// resume signal, the pause's lapse, or pauseLongPoll.
+const changeLongPausePoll = "long-pause-poll"
 
 type proposalRun struct {
 	in    ProposalInput
@@ -224,7 +234,11 @@ type proposalRun struct {
 	// workflow version) skips upserts that would set the same values again.
 	published             *publishedAttributes
 	onlyChangedAttributes bool
-	logger                interface {
+	// longPause (a workflow version): a pause waits for its resume or lapse, not 5 minutes.
+	longPause bool
+	// pauseLapses is when the current pause lapses on its own (zero: held until resumed).
+	pauseLapses time.Time
+	logger      interface {
 		Info(string, ...interface{})
 		Warn(string, ...interface{})
 	}
@@ -240,6 +254,7 @@ func UpgradeProposalWorkflow(ctx workflow.Context, in ProposalInput) (ProposalSt
 	}
 	r.state.Step = StepVerifying
 	r.onlyChangedAttributes = workflow.GetVersion(ctx, changeOnlyChangedAttributes, workflow.DefaultVersion, 1) == 1
+	r.longPause = workflow.GetVersion(ctx, changeLongPausePoll, workflow.DefaultVersion, 1) == 1
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ProposalState, error) {
 		return r.state, nil
 	}); err != nil {
@@ -403,7 +418,7 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 		}
 		if r.state.Paused {
 			r.setStep(ctx, StepPaused)
-			if err := r.sleep(ctx, pausePoll); err != nil {
+			if err := r.sleep(ctx, r.pauseWait()); err != nil {
 				return err
 			}
 			continue
@@ -478,7 +493,11 @@ func (r *proposalRun) execute(ctx workflow.Context, activity any, what string) e
 					r.state.LastError = appErr.Message()
 				}
 				r.setStep(ctx, held)
-				if err := r.sleep(ctx, pausePoll); err != nil {
+				wait := pausePoll
+				if held == StepPaused {
+					wait = r.pauseWait()
+				}
+				if err := r.sleep(ctx, wait); err != nil {
 					return err
 				}
 				r.state.LastError = ""
@@ -512,6 +531,19 @@ func (r *proposalRun) executeConfig(ctx workflow.Context) error {
 	}
 	r.setStep(ctx, StepDone)
 	return nil
+}
+
+// pauseWait is how long a paused workflow waits before it looks at the chain again: until
+// the pause lapses (plus a second), at most pauseLongPoll; a resume signal ends it sooner.
+func (r *proposalRun) pauseWait() time.Duration {
+	if !r.longPause {
+		return pausePoll
+	}
+	wait := pauseLongPoll
+	if !r.pauseLapses.IsZero() {
+		wait = min(wait, max(r.pauseLapses.Sub(r.chainNow)+time.Second, time.Second))
+	}
+	return wait
 }
 
 // isStale says the proposal can no longer be approved or executed: a config change of the
@@ -669,6 +701,7 @@ func (r *proposalRun) absorb(cp activities.ChainProposal) {
 	r.state.Approvals = cp.Approvals
 	r.state.Threshold = cp.Threshold
 	r.state.Paused = cp.Paused
+	r.pauseLapses = cp.PauseLapsesAt
 	r.state.Stale = cp.Stale
 	if !cp.Eta.IsZero() {
 		eta := cp.Eta
