@@ -17,6 +17,7 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
+	"github.com/upgrade-governor/upgrade-governor/internal/notify"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 )
 
@@ -34,6 +35,10 @@ type Activities struct {
 	// MaxExtendRent bounds the rent FeePayer adds to one proposal's ProgramData (lamports).
 	MaxExtendRent uint64
 	Log           *slog.Logger
+	// Webhooks posts notifications (internal/notify: signed, through the SSRF guard), retried
+	// by the delivery workflow with WebhookRetry's backoff.
+	Webhooks     *notify.Sender
+	WebhookRetry WebhookRetry
 }
 
 // requireServed refuses to spend the fee payer on a multisig the operator does not serve (it

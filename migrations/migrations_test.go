@@ -69,7 +69,9 @@ func TestMigrationsGoUpDownAndUpAgain(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{
 		"account_migrations", "api_tokens", "approval_history", "audit_log", "indexer_cursor",
-		"migration_jobs", "multisig_configs", "rollback_events", "served_multisigs", "upgrade_proposals", "worker_keys",
+		"migration_jobs", "multisig_configs", "notification_deliveries", "notification_events",
+		"notification_outbox", "notification_subscriptions", "rollback_events", "served_multisigs",
+		"upgrade_proposals", "worker_keys",
 	}, tables(t, db))
 
 	again, err := p.Up(ctx)
@@ -88,5 +90,5 @@ func TestMigrationsGoUpDownAndUpAgain(t *testing.T) {
 
 	_, err = p.Up(ctx)
 	require.NoError(t, err)
-	assert.Len(t, tables(t, db), 11)
+	assert.Len(t, tables(t, db), 15)
 }

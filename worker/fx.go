@@ -15,14 +15,15 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/config"
 	"github.com/upgrade-governor/upgrade-governor/internal/indexer"
+	"github.com/upgrade-governor/upgrade-governor/internal/notify"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
 
 // Module wires the worker: its two keys, the activities, the Temporal worker, the indexer.
 var Module = fx.Module("worker",
-	fx.Provide(loadKeys, newActivities, newWorker, newIndexer),
-	fx.Invoke(migrateSchema, registerKeys, func(worker.Worker) {}, runIndexer),
+	fx.Provide(loadKeys, newActivities, newWorker, newIndexer, newDispatcher),
+	fx.Invoke(migrateSchema, registerKeys, func(worker.Worker) {}, runIndexer, runDispatcher),
 )
 
 // Keys are the two keys the worker holds: the guardian signs and pays only its own emergency
@@ -56,6 +57,8 @@ func newActivities(cfg config.Config, c *chain.Client, s *store.Store, keys Keys
 	return &activities.Activities{
 		Chain: c, Store: s, Guardian: keys.Guardian, FeePayer: keys.FeePayer,
 		MaxExtendRent: cfg.MaxExtendRent(), Log: l.With("component", "activities"),
+		Webhooks:     notify.NewSender(webhookPolicy(cfg), notify.DefaultLimits),
+		WebhookRetry: activities.DefaultWebhookRetry,
 	}
 }
 
@@ -110,6 +113,7 @@ func newWorker(lc fx.Lifecycle, c client.Client, cfg config.Config, a *activitie
 	})
 	w.RegisterWorkflow(workflows.UpgradeProposalWorkflow)
 	w.RegisterWorkflow(workflows.MigrationWorkflow)
+	w.RegisterWorkflow(workflows.DeliverNotificationsWorkflow)
 	w.RegisterActivity(a)
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
@@ -145,6 +149,45 @@ func runIndexer(lc fx.Lifecycle, ix *indexer.Indexer) {
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
 			go func() { defer close(done); ix.Run(ctx, indexInterval) }()
+			return nil
+		},
+		OnStop: func(stopCtx context.Context) error {
+			cancel()
+			select {
+			case <-done:
+			case <-stopCtx.Done():
+			}
+			return nil
+		},
+	})
+}
+
+// webhookPolicy is what the operator lets webhook URLs reach.
+func webhookPolicy(cfg config.Config) notify.Policy {
+	return notify.Policy{AllowHTTP: cfg.AllowWebhookHTTP(), AllowPrivate: cfg.AllowWebhookPrivate()}
+}
+
+func newDispatcher(cfg config.Config, s *store.Store, tc client.Client, l *slog.Logger) *notify.Dispatcher {
+	return &notify.Dispatcher{
+		Store: s, Builder: &notify.Builder{Store: s, PublicURL: cfg.PublicURL},
+		Log: l.With("component", "notifier"),
+		Kick: func(ctx context.Context, subscription int64) error {
+			return workflows.KickNotifications(ctx, tc, cfg.TaskQueue, subscription)
+		},
+	}
+}
+
+// dispatchInterval is how often the notifier looks for new audit rows and due eta reminders.
+const dispatchInterval = 2 * time.Second
+
+// runDispatcher turns the audit trail into notifications while the worker runs (every replica
+// runs it; they take turns through a lock in PostgreSQL).
+func runDispatcher(lc fx.Lifecycle, d *notify.Dispatcher) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	lc.Append(fx.Hook{
+		OnStart: func(context.Context) error {
+			go func() { defer close(done); d.Run(ctx, dispatchInterval) }()
 			return nil
 		},
 		OnStop: func(stopCtx context.Context) error {

@@ -47,6 +47,13 @@ type Config struct {
 	HTTPAddr            string
 	ProgramID           string
 	LogLevel            string
+	// PublicURL is where people reach the API and its /ui/ (links in notifications and feeds).
+	PublicURL string
+	// WebhookAllowHTTP ("true"/"false") accepts http:// webhook URLs.
+	WebhookAllowHTTP string
+	// WebhookAllowPrivate ("true"/"false") accepts webhook URLs that lead to loopback, private
+	// or link-local addresses (an SSRF risk: only for receivers on a trusted network, and tests).
+	WebhookAllowPrivate string
 }
 
 // setting is one field's names, default and help, written once for flags, env and docs.
@@ -82,6 +89,12 @@ var settings = []setting{
 		func(c *Config) *string { return &c.ProgramID }},
 	{"log-level", "UG_LOG_LEVEL", "info", "log level: debug, info, warn or error",
 		func(c *Config) *string { return &c.LogLevel }},
+	{"public-url", "UG_PUBLIC_URL", "http://127.0.0.1:8080", "URL people reach the API at (links in notifications and feeds)",
+		func(c *Config) *string { return &c.PublicURL }},
+	{"webhook-allow-http", "UG_WEBHOOK_ALLOW_HTTP", "false", "accept http:// webhook URLs (true or false)",
+		func(c *Config) *string { return &c.WebhookAllowHTTP }},
+	{"webhook-allow-private", "UG_WEBHOOK_ALLOW_PRIVATE", "false", "accept webhook URLs leading to loopback, private or link-local addresses (true or false)",
+		func(c *Config) *string { return &c.WebhookAllowPrivate }},
 }
 
 // EnvVars lists every environment variable Load reads, for deployment files and their tests.
@@ -191,6 +204,9 @@ func (c Config) Validate() error {
 		{"UG_LOG_LEVEL", checkLogLevel(c.LogLevel)},
 		{"UG_MAX_EXTEND_RENT_LAMPORTS", checkLamports(c.MaxExtendRentLamports)},
 		{"UG_FEE_PAYER_MIN_LAMPORTS", checkLamports(c.FeePayerMinLamports)},
+		{"UG_PUBLIC_URL", checkURL(c.PublicURL, "http", "https")},
+		{"UG_WEBHOOK_ALLOW_HTTP", checkBool(c.WebhookAllowHTTP)},
+		{"UG_WEBHOOK_ALLOW_PRIVATE", checkBool(c.WebhookAllowPrivate)},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {
@@ -233,6 +249,15 @@ func (c Config) MaxExtendRent() uint64 {
 func (c Config) FeePayerMin() uint64 {
 	n, _ := strconv.ParseUint(c.FeePayerMinLamports, 10, 64)
 	return n
+}
+
+// AllowWebhookHTTP is WebhookAllowHTTP as a bool (Validate has checked it parses).
+func (c Config) AllowWebhookHTTP() bool { b, _ := strconv.ParseBool(c.WebhookAllowHTTP); return b }
+
+// AllowWebhookPrivate is WebhookAllowPrivate as a bool (Validate has checked it parses).
+func (c Config) AllowWebhookPrivate() bool {
+	b, _ := strconv.ParseBool(c.WebhookAllowPrivate)
+	return b
 }
 
 // SlogLevel is LogLevel as a slog.Level (Validate has checked it parses).
@@ -388,6 +413,13 @@ func checkPubkey(v string) error {
 func checkLamports(v string) error {
 	if _, err := strconv.ParseUint(v, 10, 64); err != nil {
 		return fmt.Errorf("want a whole number of lamports, got %q", v)
+	}
+	return nil
+}
+
+func checkBool(v string) error {
+	if _, err := strconv.ParseBool(v); err != nil {
+		return fmt.Errorf("want true or false, got %q", v)
 	}
 	return nil
 }

@@ -38,7 +38,13 @@ func TestDefaults(t *testing.T) {
 		// 1 SOL of ExtendProgram rent per proposal (about 143 KiB); 0.1 SOL floor.
 		MaxExtendRentLamports: "1000000000",
 		FeePayerMinLamports:   "100000000",
+		// Webhooks: strict (https, public addresses only) unless the operator says otherwise.
+		PublicURL:           "http://127.0.0.1:8080",
+		WebhookAllowHTTP:    "false",
+		WebhookAllowPrivate: "false",
 	}, c)
+	assert.False(t, c.AllowWebhookHTTP())
+	assert.False(t, c.AllowWebhookPrivate())
 	assert.Equal(t, uint64(1_000_000_000), c.MaxExtendRent())
 	assert.Equal(t, uint64(100_000_000), c.FeePayerMin())
 	assert.Equal(t, "ws://127.0.0.1:8900", c.WebSocketURL(), "derived like the solana CLI: port + 1")
@@ -67,7 +73,7 @@ func TestEnvironmentThenFlags(t *testing.T) {
 
 func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 	vars := config.EnvVars()
-	assert.Len(t, vars, 13)
+	assert.Len(t, vars, 16)
 	for _, v := range vars {
 		assert.True(t, strings.HasPrefix(v, "UG_"), v)
 	}

@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Actions the store writes itself. Other components append their own (pause, resume, ...)
@@ -57,7 +60,12 @@ type AuditEntry struct {
 // AppendAudit adds e to the trail. It reports false, and changes nothing, when an entry with
 // the same signature and action is already there.
 func (s *Store) AppendAudit(ctx context.Context, e AuditEntry) (bool, error) {
-	added, err := appendAudit(ctx, s.pool, e)
+	var added bool
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		added, err = appendAudit(ctx, tx, e)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("append audit %s by %s: %w", e.Action, e.Actor, classify(err))
 	}
@@ -69,16 +77,28 @@ func appendAudit(ctx context.Context, q querier, e AuditEntry) (bool, error) {
 	if details == nil {
 		details = map[string]any{}
 	}
-	tag, err := q.Exec(ctx, `
+	var id int64
+	err := q.QueryRow(ctx, `
 		INSERT INTO audit_log (at, actor, action, proposal, signature, slot, source, details, at_clock)
 		VALUES (coalesce($1, now()), $2, $3, $4, $5, $6, $7, $8, CASE WHEN $1::timestamptz IS NULL THEN 'server' ELSE 'chain' END)
-		ON CONFLICT (signature, action) WHERE signature IS NOT NULL DO NOTHING`,
+		ON CONFLICT (signature, action) WHERE signature IS NOT NULL DO NOTHING
+		RETURNING id`,
 		nullTime(e.At), e.Actor, e.Action, nullString(e.Proposal), nullString(e.Signature),
-		nullSlot(e.Slot), string(e.Source), details)
+		nullSlot(e.Slot), string(e.Source), details).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
 	if err != nil {
 		return false, err
 	}
-	return tag.RowsAffected() == 1, nil
+	// A notified action queues its row for the notifier in the same transaction (an outbox):
+	// the notifier never misses a row that commits after a newer one.
+	if NotifiedActions[e.Action] {
+		if _, err := q.Exec(ctx, `INSERT INTO notification_outbox (audit_id) VALUES ($1)`, id); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // AuditFilter selects audit entries; zero fields do not filter.
