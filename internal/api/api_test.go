@@ -57,6 +57,8 @@ func TestAPI(t *testing.T) {
 		"ExecuteRefusesWhatIsOver":     testExecuteRefusesAProposalThatIsOver,
 		"DetailDerivesExpiry":          testDetailDerivesExpiryAndAllowedActions,
 		"ClockIsTheChains":             testClockIsTheChains,
+		"Webhooks":                     testWebhooks,
+		"Feeds":                        testFeeds,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

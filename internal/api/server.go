@@ -143,6 +143,13 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	read.GET("/multisig/:address", s.getMultisig)
 	read.GET("/multisigs", s.listServed)
 	read.GET("/clock", s.clock)
+	// Public and cacheable: a program's users watch upgrades coming (served multisigs only).
+	read.GET("/feeds/multisigs/:feed", s.multisigFeed)
+	read.GET("/feeds/programs/:feed", s.programFeed)
+	// Webhook subscriptions: operator routes.
+	read.GET("/webhooks", s.listWebhooks)
+	read.GET("/webhooks/:id", s.getWebhook)
+	read.GET("/webhooks/:id/deliveries", s.listDeliveries)
 
 	write := e.Group("", timeout(s.limits.WriteTimeout), requireJSON(), s.cache.forgetOnWrite())
 	write.POST("/proposals", s.createProposal)
@@ -154,6 +161,10 @@ func (s *Server) routes(m *metrics) *gin.Engine {
 	write.POST("/system/resume", s.resumeSystem)
 	write.POST("/multisigs", s.serveMultisig)
 	write.DELETE("/multisigs/:address", s.unserveMultisig)
+	write.POST("/webhooks", s.createWebhook)
+	write.PATCH("/webhooks/:id", s.updateWebhook)
+	write.DELETE("/webhooks/:id", s.deleteWebhook)
+	write.POST("/webhooks/:id/redeliver", s.redeliverWebhook)
 
 	build := e.Group("/tx", timeout(s.limits.ReadTimeout), requireJSON())
 	build.POST("/propose", s.buildPropose)
