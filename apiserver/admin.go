@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/config"
+	"github.com/upgrade-governor/upgrade-governor/internal/notify"
 	"github.com/upgrade-governor/upgrade-governor/internal/store"
 )
 
@@ -31,6 +33,11 @@ const adminCommands = `  apiserver multisig serve ADDRESS [--label L] [flags]   
                                                          print a new bearer token (shown once)
   apiserver token list [flags]                           every token, revoked ones too
   apiserver token revoke ID|NAME [flags]                 revoke a token for good
+  apiserver webhook create --name N --url URL (--multisig M | --program P) [--events a,b]
+                           [--format json|slack|discord] [--eta-hours H] [--max-attempts N] [flags]
+                                                         subscribe a webhook; prints its signing secret once
+  apiserver webhook list [flags]                         the webhooks and their deliveries (URLs redacted)
+  apiserver webhook pause|resume|delete ID [flags]       stop, restart or remove a webhook's deliveries
 `
 
 // admin runs `apiserver multisig ...` and `apiserver token ...`; it returns the exit code:
@@ -46,6 +53,8 @@ func admin(group string, args []string, stdout, stderr io.Writer, lookupEnv func
 	}
 	verb := args[0]
 	var label, role, name string
+	var hook notify.SubscriptionRequest
+	var events string
 	cfg, rest, err := config.LoadCommand("apiserver "+group+" "+verb, args[1:], lookupEnv, func(fs *flag.FlagSet) {
 		fs.SetOutput(io.Discard)
 		switch group + " " + verb {
@@ -54,6 +63,15 @@ func admin(group string, args []string, stdout, stderr io.Writer, lookupEnv func
 		case "token create":
 			fs.StringVar(&role, "role", "", "guardian or operator")
 			fs.StringVar(&name, "name", "", "the token's name, unique among live tokens")
+		case "webhook create":
+			fs.StringVar(&hook.Name, "name", "", "the webhook's name")
+			fs.StringVar(&hook.URL, "url", "", "the receiver's https URL")
+			fs.StringVar(&hook.Multisig, "multisig", "", "scope: a served multisig's events")
+			fs.StringVar(&hook.Program, "program", "", "scope: a program's events")
+			fs.StringVar(&events, "events", "", "comma-separated event types (default: all)")
+			fs.StringVar(&hook.Format, "format", "json", "json, slack or discord")
+			fs.IntVar(&hook.EtaReminderHours, "eta-hours", 0, "send proposal.eta_reminder this many hours before eta (0: none)")
+			fs.IntVar(&hook.MaxAttempts, "max-attempts", notify.DefaultMaxAttempts, "attempts per delivery before it is marked failed")
 		}
 	})
 	if errors.Is(err, flag.ErrHelp) {
@@ -73,6 +91,11 @@ func admin(group string, args []string, stdout, stderr io.Writer, lookupEnv func
 		"token create":     func() error { return createToken(ctx, cfg, rest, role, name, stdout) },
 		"token list":       func() error { return withStore(ctx, cfg, rest, 0, listTokens(stdout)) },
 		"token revoke":     func() error { return withStore(ctx, cfg, rest, 1, revokeToken(stdout)) },
+		"webhook create":   func() error { return createWebhook(ctx, cfg, rest, hook, events, stdout, stderr) },
+		"webhook list":     func() error { return withStore(ctx, cfg, rest, 0, listWebhooks(stdout)) },
+		"webhook pause":    func() error { return withStore(ctx, cfg, rest, 1, setWebhook(store.SubscriptionPaused, stdout)) },
+		"webhook resume":   func() error { return withStore(ctx, cfg, rest, 1, setWebhook(store.SubscriptionActive, stdout)) },
+		"webhook delete":   func() error { return withStore(ctx, cfg, rest, 1, setWebhook(store.SubscriptionDeleted, stdout)) },
 	}[group+" "+verb]
 	if !ok {
 		fmt.Fprintf(stderr, "apiserver %s: unknown command %q\n%s\n", group, verb, adminUsage)
@@ -276,6 +299,93 @@ func revokeToken(out io.Writer) func(context.Context, *store.Store, []string) er
 			return err
 		}
 		fmt.Fprintf(out, "revoked token %d %q\n", found.ID, found.Name)
+		return nil
+	}
+}
+
+// createWebhook checks the request as the API does (the operator's URL policy, the served
+// list), stores it and prints the signing secret once, alone on stdout.
+func createWebhook(ctx context.Context, cfg config.Config, args []string, req notify.SubscriptionRequest, events string, out, errOut io.Writer) error {
+	if len(args) != 0 {
+		return usagef("unexpected arguments %q", args)
+	}
+	if events != "" {
+		req.Events = strings.Split(events, ",")
+	}
+	policy := notify.Policy{AllowHTTP: cfg.AllowWebhookHTTP(), AllowPrivate: cfg.AllowWebhookPrivate()}
+	if ferr := policy.Check(ctx, &req, nil); ferr != nil {
+		flagName := map[string]string{"eta_reminder_hours": "eta-hours", "max_attempts": "max-attempts"}[ferr.Field]
+		if flagName == "" {
+			flagName, _, _ = strings.Cut(ferr.Field, "[")
+		}
+		return usagef("--%s: %s", flagName, ferr.Msg)
+	}
+	return withStore(ctx, cfg, nil, 0, func(ctx context.Context, s *store.Store, _ []string) error {
+		if req.Multisig != "" {
+			served, err := s.IsServed(ctx, req.Multisig)
+			if err != nil {
+				return err
+			}
+			if !served {
+				return usagef("--multisig: %s is not served (apiserver multisig serve %s)", req.Multisig, req.Multisig)
+			}
+		}
+		secret, err := notify.NewSecret()
+		if err != nil {
+			return err
+		}
+		sub, err := s.CreateSubscription(ctx, req.Subscription(), secret, operatorOrigin())
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, secret)
+		fmt.Fprintf(errOut, "created webhook %d %q to %s; the line above is its signing secret (header %s), shown once: store it now\n",
+			sub.ID, sub.Name, sub.RedactedURL(), notify.HeaderSignature)
+		return nil
+	})
+}
+
+func listWebhooks(out io.Writer) func(context.Context, *store.Store, []string) error {
+	return func(ctx context.Context, s *store.Store, _ []string) error {
+		list, err := s.ListSubscriptions(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tSTATUS\tSCOPE\tURL\tFORMAT\tEVENTS\tPENDING\tDELIVERED\tFAILED")
+		for _, sub := range list {
+			scope := "multisig " + sub.Multisig
+			if sub.Program != "" {
+				scope = "program " + sub.Program
+			}
+			ev := "all"
+			if len(sub.Events) > 0 {
+				ev = strings.Join(sub.Events, ",")
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n", sub.ID, sub.Name, sub.Status, scope, sub.RedactedURL(),
+				sub.Format, ev, sub.Deliveries[store.DeliveryPending], sub.Deliveries[store.DeliveryDelivered], sub.Deliveries[store.DeliveryFailed])
+		}
+		return w.Flush()
+	}
+}
+
+// setWebhook pauses, resumes or deletes a webhook. A resumed webhook's queue is sent when its
+// delivery workflow next looks (at once when the API resumes it; within minutes from here, or
+// when the worker starts).
+func setWebhook(status string, out io.Writer) func(context.Context, *store.Store, []string) error {
+	return func(ctx context.Context, s *store.Store, args []string) error {
+		id, err := strconv.ParseInt(args[0], 10, 64)
+		if err != nil || id <= 0 {
+			return usagef("ID %q is not a webhook's number", args[0])
+		}
+		sub, err := s.SetSubscriptionStatus(ctx, id, status, operatorOrigin())
+		if errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("no webhook %d", id)
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "webhook %d %q is %s\n", sub.ID, sub.Name, sub.Status)
 		return nil
 	}
 }

@@ -115,3 +115,68 @@ func TestHelpIsCleanAndExitsZero(t *testing.T) {
 	assert.Contains(t, stdout, "apiserver token revoke")
 	assert.Empty(t, stderr)
 }
+
+func TestWebhookCommandsCreateListPauseAndDelete(t *testing.T) {
+	url := pgtest.NewDatabase(t)
+	multisig := solana.NewWallet().PublicKey().String()
+	run := func(allowPrivate bool, args ...string) (int, string, string) {
+		var out, errOut bytes.Buffer
+		env := map[string]string{"UG_DATABASE_URL": url}
+		if allowPrivate {
+			env["UG_WEBHOOK_ALLOW_HTTP"], env["UG_WEBHOOK_ALLOW_PRIVATE"] = "true", "true"
+		}
+		code := admin("webhook", args, &out, &errOut, func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+		return code, out.String(), errOut.String()
+	}
+	hook := []string{"create", "--name", "chat", "--url", "http://127.0.0.1:9/services/T0/B0/SECRETPATH", "--multisig", multisig,
+		"--events", "proposal.proposed,proposal.eta_reminder", "--eta-hours", "24", "--format", "slack"}
+
+	code, _, stderr := run(false, hook...)
+	assert.Equal(t, 2, code, "the strict policy refuses http to loopback")
+	assert.Contains(t, stderr, "--url")
+	code, _, stderr = run(true, hook...)
+	assert.Equal(t, 2, code, "an unserved multisig is refused")
+	assert.Contains(t, stderr, "--multisig")
+	code, _, stderr = run(true, append(hook[:len(hook):len(hook)], "--events", "proposal.nope")...)
+	assert.Equal(t, 2, code)
+	assert.Contains(t, stderr, "--events")
+
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := store.New(ctx, url)
+	require.NoError(t, err)
+	defer s.Close()
+	_, _, err = s.ServeMultisig(ctx, store.ServedMultisig{Address: multisig}, store.Origin{Actor: "t", Source: store.SourceCLI})
+	require.NoError(t, err)
+	list, err := s.ListSubscriptions(ctx)
+	require.NoError(t, err)
+	require.Empty(t, list, "refused commands create nothing")
+
+	code, out, stderr := run(true, hook...)
+	require.Equal(t, 0, code, stderr)
+	secret := strings.TrimSpace(out)
+	assert.Regexp(t, `^ugwh_[0-9a-f]{64}$`, secret, "stdout is the secret alone")
+	assert.NotContains(t, stderr, secret)
+	assert.NotContains(t, stderr, "SECRETPATH")
+
+	code, out, _ = run(true, "list")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "chat")
+	assert.Contains(t, out, "http://127.0.0.1:9/…")
+	assert.NotContains(t, out, "SECRETPATH")
+	assert.NotContains(t, out, secret)
+
+	code, out, _ = run(true, "pause", "1")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "paused")
+	code, out, _ = run(true, "resume", "1")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "active")
+	code, _, _ = run(true, "delete", "1")
+	require.Equal(t, 0, code)
+	code, out, _ = run(true, "list")
+	require.Equal(t, 0, code)
+	assert.NotContains(t, out, "chat")
+	code, _, stderr = run(true, "pause", "x")
+	assert.Equal(t, 2, code, stderr)
+}

@@ -6,6 +6,7 @@
 //	apiserver healthcheck [flags]  GET /healthz on the configured address; exit 0 or 1
 //	apiserver multisig serve|unserve|list ...   the multisigs this deployment serves
 //	apiserver token create|list|revoke ...      operator and guardian bearer tokens
+//	apiserver webhook create|list|pause|resume|delete ...   webhook subscriptions (notifications)
 package main
 
 import (
@@ -35,7 +36,7 @@ usage:
 
 func main() {
 	args := os.Args[1:]
-	if config.WantsHelp(args) && args[0] != "multisig" && args[0] != "token" {
+	if config.WantsHelp(args) && args[0] != "multisig" && args[0] != "token" && args[0] != "webhook" {
 		printHelp(os.Stdout)
 		os.Exit(0)
 	}
@@ -45,7 +46,7 @@ func main() {
 			os.Exit(migrate(args[1:]))
 		case "healthcheck":
 			os.Exit(healthcheck(args[1:]))
-		case "multisig", "token":
+		case "multisig", "token", "webhook":
 			os.Exit(admin(args[0], args[1:], os.Stdout, os.Stderr, os.LookupEnv))
 		}
 	}

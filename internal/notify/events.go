@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -126,6 +127,17 @@ type ConfigInfo struct {
 	Guardian           string          `json:"guardian"`
 	StaleProposalIndex uint64          `json:"stale_proposal_index"`
 }
+
+// HandledActions are the audit actions Events maps (store.NotifiedActions queues exactly these).
+var HandledActions = []string{
+	"proposal.created", "approval.recorded", "proposal.approved", "proposal.executed", "proposal.cancelled",
+	"proposal.expired", "migration.started", "migration.resumed", "migration.accounts_migrated",
+	"migration.completed", "migration.failed", "migration.cancelled",
+	store.ActionChainSystemPaused, store.ActionChainSystemResumed, store.ActionChainConfigExecuted,
+}
+
+// Handles reports whether Events maps action.
+func Handles(action string) bool { return slices.Contains(HandledActions, action) }
 
 // Builder turns audit rows into events, reading the index for what a row does not carry.
 type Builder struct {
