@@ -58,14 +58,16 @@ describe('a change in words', () => {
   test('who is added or removed, the new threshold', () => {
     expect(changeText({ kind: 'add_member', member: A })).toBe(`Add ${A} as a member`);
     expect(changeText({ kind: 'remove_member', member: A }, short)).toBe('Remove EBDw…15c5 from the members');
-    expect(changeText({ kind: 'set_threshold', threshold: 2 })).toBe('Set the threshold to 2: a proposal needs 2 member approvals');
-    expect(changeText({ kind: 'set_threshold', threshold: 1 })).toMatch(/needs 1 member approval$/);
+    expect(changeText({ kind: 'set_threshold', threshold: 2 })).toBe('Set the threshold to 2');
+    expect(changeText({ kind: 'set_threshold', threshold: 2 }, undefined, true)).toBe('Set the threshold to 2: a proposal needs 2 member approvals');
+    expect(changeText({ kind: 'set_threshold', threshold: 1 }, undefined, true)).toMatch(/needs 1 member approval$/);
   });
 
   test('periods in hours or days, with the exact seconds', () => {
-    expect(changeText({ kind: 'set_timelock', seconds: 7200 })).toMatch(/^Set the timelock to 2 hours \(7200 s\)/);
-    expect(changeText({ kind: 'set_proposal_lifetime', seconds: 7 * 86400 })).toMatch(/^Set the proposal lifetime to 7 days \(604800 s\)/);
-    expect(changeText({ kind: 'set_grace', seconds: 3600 })).toMatch(/^Set the grace to 1 hour \(3600 s\)/);
+    expect(changeText({ kind: 'set_timelock', seconds: 7200 })).toBe('Set the timelock to 2 hours (7200 s)');
+    expect(changeText({ kind: 'set_timelock', seconds: 7200 }, undefined, true)).toMatch(/^Set the timelock to 2 hours \(7200 s\): an approved proposal waits/);
+    expect(changeText({ kind: 'set_proposal_lifetime', seconds: 7 * 86400 })).toBe('Set the proposal lifetime to 7 days (604800 s)');
+    expect(changeText({ kind: 'set_grace', seconds: 3600 })).toBe('Set the grace to 1 hour (3600 s)');
     expect(period(5400)).toBe('1 h 30 min');
     expect(period(86400)).toBe('1 day');
   });
@@ -73,10 +75,11 @@ describe('a change in words', () => {
   test('the guardian, a hand-off, and an immutable program with its warning', () => {
     expect(changeText({ kind: 'set_guardian', guardian: B })).toBe(`Replace the guardian with ${B}`);
     expect(describeChange({ kind: 'set_program_authority', program: P, new_authority: B }).warning).toBeUndefined();
-    expect(changeText({ kind: 'set_program_authority', program: P, new_authority: B }))
+    expect(changeText({ kind: 'set_program_authority', program: P, new_authority: B }, undefined, true))
       .toBe(`Hand the upgrade authority of program ${P} to ${B}: the multisig no longer governs its upgrades`);
     const immutable = describeChange({ kind: 'set_program_authority', program: P, new_authority: null });
-    expect(changeText({ kind: 'set_program_authority', program: P })).toBe(`Make program ${P} immutable: nobody can upgrade it again`);
+    expect(changeText({ kind: 'set_program_authority', program: P }, short)).toBe('Make program BPFL…1111 immutable');
+    expect(changeText({ kind: 'set_program_authority', program: P }, undefined, true)).toBe(`Make program ${P} immutable: nobody can upgrade it again`);
     expect(immutable.warning).toMatch(/cannot be undone/);
     expect(immutable.parts).toContainEqual({ key: P });
   });

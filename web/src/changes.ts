@@ -106,7 +106,10 @@ export function parseActionField(field: string | undefined): { index: number; fi
 export type Part = string | { key: string };
 
 export interface ChangeWords {
+  /** The change itself: short enough for a list. */
   parts: Part[];
+  /** What it means for the members. */
+  explain?: string;
   /** Said next to the change, for what cannot be taken back. */
   warning?: string;
 }
@@ -132,21 +135,22 @@ export function describeChange(a: ConfigAction): ChangeWords {
     case 'remove_member':
       return { parts: ['Remove ', key(a.member), ' from the members'] };
     case 'set_threshold':
-      return { parts: [`Set the threshold to ${a.threshold}: a proposal needs ${a.threshold} member approval${a.threshold === 1 ? '' : 's'}`] };
+      return { parts: [`Set the threshold to ${a.threshold}`], explain: `a proposal needs ${a.threshold} member approval${a.threshold === 1 ? '' : 's'}` };
     case 'set_timelock':
-      return { parts: [`Set the timelock to ${exact}: an approved proposal waits this long before it can execute`] };
+      return { parts: [`Set the timelock to ${exact}`], explain: 'an approved proposal waits this long before it can execute' };
     case 'set_proposal_lifetime':
-      return { parts: [`Set the proposal lifetime to ${exact}: a proposal not approved by then expires`] };
+      return { parts: [`Set the proposal lifetime to ${exact}`], explain: 'a proposal not approved by then expires' };
     case 'set_grace':
-      return { parts: [`Set the grace to ${exact}: an approved proposal may still execute this long after its eta`] };
+      return { parts: [`Set the grace to ${exact}`], explain: 'an approved proposal may still execute this long after its eta' };
     case 'set_guardian':
       return { parts: ['Replace the guardian with ', key(a.guardian)] };
     case 'set_program_authority':
       if (a.new_authority) {
-        return { parts: ['Hand the upgrade authority of program ', key(a.program), ' to ', key(a.new_authority), ': the multisig no longer governs its upgrades'] };
+        return { parts: ['Hand the upgrade authority of program ', key(a.program), ' to ', key(a.new_authority)], explain: 'the multisig no longer governs its upgrades' };
       }
       return {
-        parts: ['Make program ', key(a.program), ' immutable: nobody can upgrade it again'],
+        parts: ['Make program ', key(a.program), ' immutable'],
+        explain: 'nobody can upgrade it again',
         warning: 'This cannot be undone: once executed, the program can never be upgraded or fixed again, by anyone.',
       };
   }
@@ -157,9 +161,14 @@ function key(k: string | null | undefined): Part {
   return { key: k ?? '' };
 }
 
-/** changeText is a change in one line; keys as fmt writes them (in full, or shortened for a list). */
-export function changeText(a: ConfigAction, fmt: (key: string) => string = (k) => k): string {
-  return describeChange(a).parts.map((p) => (typeof p === 'string' ? p : fmt(p.key))).join('');
+/**
+ * changeText is a change in one line, keys as fmt writes them (in full, or shortened for a
+ * list); explained says what it means too.
+ */
+export function changeText(a: ConfigAction, fmt: (key: string) => string = (k) => k, explained = false): string {
+  const w = describeChange(a);
+  const text = w.parts.map((p) => (typeof p === 'string' ? p : fmt(p.key))).join('');
+  return explained && w.explain ? `${text}: ${w.explain}` : text;
 }
 
 /** consequences are what executing these changes does besides the changes themselves. */

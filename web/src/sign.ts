@@ -118,7 +118,7 @@ function review(dialog: HTMLDialogElement, a: Action<unknown>, s: TxSummary, wal
   const changes = s.actions ?? [];
   const changeRows = changes.flatMap((c, i): Row[] => {
     const warning = describeChange(c).warning;
-    const row: Row = [`Change ${i + 1}`, changeText(c)];
+    const row: Row = [`Change ${i + 1}`, changeText(c, undefined, true)];
     return warning ? [row, [`Change ${i + 1}: warning`, warning, false, true]] : [row];
   });
   const rows: Row[] = [
