@@ -100,8 +100,8 @@ function row(p: Proposal, m: Migration | undefined, ms: ServedMultisig | undefin
       p.description ? h('div', { class: 'desc' }, p.description) : null),
     h('td', { 'data-label': 'Multisig', class: 'mono', title: p.multisig },
       h('a', { href: `#/?multisig=${p.multisig}` }, ms ? label(ms) : short(p.multisig))),
-    h('td', { 'data-label': 'Status', class: 'status' }, h('span', { class: `badge status-${p.status}` }, statusLabel(p.status)),
-      p.stale ? [' ', h('span', { class: 'badge status-stale', title: p.stale_reason ?? null }, 'stale')] : null),
+    h('td', { 'data-label': 'Status', class: 'status' }, h('span', {}, h('span', { class: `badge status-${p.status}` }, statusLabel(p.status)),
+      p.stale ? [' ', h('span', { class: 'badge status-stale', title: p.stale_reason ?? null }, 'stale')] : null)),
     p.kind === 'config'
       ? h('td', { 'data-label': 'Program', class: 'config-changes' }, configChanges(p))
       : h('td', { 'data-label': 'Program', class: 'mono', title: p.target_program }, short(p.target_program)),

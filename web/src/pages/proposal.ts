@@ -126,7 +126,7 @@ function renderHead(address: string, d: Loaded): HTMLElement {
     p.description ? h('p', { class: 'lead' }, p.description) : null,
     stale ? h('div', { class: 'banner stale', id: 'stale-reason', role: 'note' },
       h('p', {}, h('strong', {}, 'Stale: no further approvals or execution. '), p.stale_reason ?? 'a config change of the members or threshold executed after this proposal was created.'),
-      h('p', {}, 'It can still be cancelled to close it. To make the change, propose it again.')) : null,
+      h('p', {}, 'It can still be cancelled, to close it.')) : null,
     d.detail?.paused ? h('p', { class: 'banner paused', role: 'note' }, 'The multisig is paused: nothing executes or migrates until the members resume it.') : null,
     d.error ? problemView(d.error, 'Could not refresh (showing the last answer)') : null,
     h('div', { class: 'summary-grid' },
@@ -136,7 +136,9 @@ function renderHead(address: string, d: Loaded): HTMLElement {
       timelockStat(p),
       h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Workflow step'),
         h('span', { class: 'stat-value', id: 'workflow-step' }, st?.step ?? d.detail?.workflow?.status ?? '—'),
-        st?.last_error ? h('span', { class: 'stat-note error-text' }, st.last_error) : null)));
+        st?.last_error ? h('span', { class: 'stat-note error-text' }, st.last_error) : null)),
+    // What a config proposal changes comes before the actions: it is what a member approves.
+    p.kind === 'config' ? changesSection(p.actions ?? [], p.status, !!stale) : null);
 }
 
 // timelockStat says where the timelock stands; a proposal that ended says how it ended, not a
@@ -173,7 +175,6 @@ function renderBody(d: Loaded): HTMLElement {
   const members = d.multisig?.members ?? [];
   const config = p.kind === 'config';
   return h('div', { id: 'proposal-body' },
-    config ? changesSection(p.actions ?? [], p.status) : null,
     p.migration_target_version !== null ? migrationSection(p.status, p.migration_target_version, d.migration, d.namespace) : null,
     h('section', { 'aria-labelledby': 'approvals-title' },
       h('h2', { id: 'approvals-title' }, 'Approvals'),
@@ -237,8 +238,9 @@ function renderBody(d: Loaded): HTMLElement {
 
 // What a config proposal changes, each change in words with its keys linked; what cannot be
 // undone is said beside it.
-function changesSection(actions: ConfigAction[], status: string): HTMLElement {
-  const open = status === 'pending' || status === 'active' || status === 'approved';
+function changesSection(actions: ConfigAction[], status: string, stale: boolean): HTMLElement {
+  // What executing it would do, while it still may execute.
+  const open = !stale && (status === 'pending' || status === 'active' || status === 'approved');
   const notes = consequences(actions);
   return h('section', { 'aria-labelledby': 'changes-title', id: 'changes' },
     h('h2', { id: 'changes-title' }, actions.length === 1 ? 'Change' : `Changes (${actions.length}, applied together or not at all)`),
