@@ -81,6 +81,9 @@ func TestBadInputIsRefusedBeforeAnythingIsSent(t *testing.T) {
 	propose := func(extra ...string) []string {
 		return append([]string{"propose", "--keypair", keyFile, "--multisig", keyA, "--program", keyB, "--buffer", keyA}, extra...)
 	}
+	change := func(extra ...string) []string {
+		return append([]string{"multisig", "propose-change", "--keypair", keyFile, "--multisig", keyA}, extra...)
+	}
 	tests := []struct {
 		name string
 		args []string
@@ -126,6 +129,16 @@ func TestBadInputIsRefusedBeforeAnythingIsSent(t *testing.T) {
 		{"bad api url", []string{"show", keyA, "--api-url", "localhost:8080"}, 2, `--api-url: want http(s)://host[:port]`},
 		{"bad status", []string{"list", "--multisig", keyA, "--status", "done"}, 2, "--status: want one of active, approved, executed, cancelled, expired"},
 		{"resume without multisig", []string{"resume", "--keypair", keyFile}, 2, "--multisig: missing"},
+		{"change without changes", change(), 2, "nothing to change"},
+		{"change with a bad member", change("--add-member", "nope"), 2, `--add-member: not a public key`},
+		{"change with a bad removal", change("--remove-member", keyA+",0OIl"), 2, `--remove-member: not a public key`},
+		{"change threshold zero", change("--threshold", "0"), 2, "--threshold: want 1 to 16, got 0"},
+		{"change timelock too short", change("--timelock", "30m"), 2, "--timelock: want whole seconds, from 1h0m0s"},
+		{"change grace fractional", change("--grace", "1h30m500ms"), 2, "--grace: want whole seconds"},
+		{"change hand-off without authority", change("--hand-off", keyB), 2, "--hand-off: want PROGRAM=AUTHORITY"},
+		{"change immutable bad program", change("--make-immutable", "xyz"), 2, `--make-immutable: not a public key`},
+		{"change too many", change("--add-member", strings.Repeat(keyB+",", 9)+keyB), 2, "10 changes; at most 8"},
+		{"change without multisig", []string{"multisig", "propose-change", "--keypair", keyFile, "--threshold", "2"}, 2, "--multisig: missing"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,6 +20,9 @@ func TestErrorFromCode(t *testing.T) {
 		6045: "AlreadyVoted",
 		6046: "InvalidMigrationPlan",
 		6047: "MigrationPlanSuperseded",
+		6048: "ProposalStale",
+		6054: "GuardianCannotCancelGuardianChange",
+		6056: "MissingConfigAccounts",
 		2006: "ConstraintSeeds",
 		3012: "AccountNotInitialized",
 		101:  "InstructionFallbackNotFound",
@@ -30,11 +33,11 @@ func TestErrorFromCode(t *testing.T) {
 			t.Errorf("ErrorFromCode(%d) = %+v, %v; want %s", code, e, ok, name)
 		}
 	}
-	if _, ok := ErrorFromCode(6048); ok {
-		t.Error("6048 is past the last GovernorError")
+	if _, ok := ErrorFromCode(6057); ok {
+		t.Error("6057 is past the last GovernorError")
 	}
-	if len(governorErrors) != 48 {
-		t.Errorf("%d governor errors, errors.rs has 48", len(governorErrors))
+	if len(governorErrors) != 57 {
+		t.Errorf("%d governor errors, errors.rs has 57", len(governorErrors))
 	}
 	for i, e := range governorErrors {
 		if e.Code != ErrorCodeOffset+uint32(i) {

@@ -156,7 +156,8 @@ func idlType(t reflect.Type) any {
 // goTypes are the Go definitions of every type the IDL defines.
 var goTypes = func() map[string]reflect.Type {
 	m := map[string]reflect.Type{}
-	for _, v := range []any{InitializeMultisigArgs{}, ProposeUpgradeArgs{}, MigrationPlan{}, Multisig{}, Proposal{}, ProposalStatus(0), PauseCooldown{}, GovernedProgram{}} {
+	for _, v := range []any{InitializeMultisigArgs{}, ProposeUpgradeArgs{}, MigrationPlan{}, Multisig{}, Proposal{}, ProposalStatus(0), PauseCooldown{}, GovernedProgram{},
+		ProposalKind(0), ConfigActionKind(0), ConfigAction{}, ProposeConfigArgs{}} {
 		m[reflect.TypeOf(v).Name()] = reflect.TypeOf(v)
 	}
 	for _, newEv := range eventTypes {
@@ -326,8 +327,14 @@ func checkIDLTypes(t *testing.T, doc *idlDoc) {
 				}
 				names = append(names, v.Name)
 			}
-			if gt != reflect.TypeOf(ProposalStatus(0)) || !slices.Equal(names, proposalStatusNames[:]) {
-				t.Errorf("enum %s: IDL variants %v, Go %v", td.Name, names, proposalStatusNames)
+			// Each Go enum names its variants in order, as the Rust enum declares them.
+			goNames := map[reflect.Type][]string{
+				reflect.TypeOf(ProposalStatus(0)):   proposalStatusNames[:],
+				reflect.TypeOf(ProposalKind(0)):     proposalKindNames[:],
+				reflect.TypeOf(ConfigActionKind(0)): configActionKindNames[:],
+			}[gt]
+			if goNames == nil || !slices.Equal(names, goNames) {
+				t.Errorf("enum %s: IDL variants %v, Go %v", td.Name, names, goNames)
 			}
 		default:
 			t.Errorf("type %s: kind %q not modelled in Go", td.Name, td.Type.Kind)

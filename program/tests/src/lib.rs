@@ -15,8 +15,8 @@ use solana_signer::Signer;
 use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use upgrade_governor::state::{
-    GovernedProgram, MigrationPlan, Multisig, Proposal, AUTHORITY_SEED, GOVERNED_PROGRAM_SEED,
-    MULTISIG_SEED, PROPOSAL_SEED,
+    ConfigAction, ConfigActionKind, GovernedProgram, MigrationPlan, Multisig, Proposal,
+    AUTHORITY_SEED, GOVERNED_PROGRAM_SEED, MULTISIG_SEED, PROPOSAL_SEED,
 };
 use upgrade_governor::GovernorError;
 
@@ -459,6 +459,122 @@ pub fn resume_ix(multisig: &Pubkey, member: &Pubkey) -> Instruction {
     )
 }
 
+/// A member proposes `actions` as the proposal with this index.
+pub fn propose_config_ix(
+    payer: &Pubkey,
+    multisig: &Pubkey,
+    index: u64,
+    proposer: &Pubkey,
+    actions: Vec<ConfigAction>,
+    description: &str,
+) -> Instruction {
+    ix(
+        acc::ProposeConfig {
+            multisig: *multisig,
+            proposal: proposal_pda(multisig, index),
+            proposer: *proposer,
+            payer: *payer,
+            authority: authority_pda(multisig),
+            system_program: SYSTEM,
+            event_authority: event_authority(),
+            program: upgrade_governor::ID,
+        },
+        ins::ProposeConfig {
+            args: upgrade_governor::ProposeConfigArgs {
+                actions,
+                description: description.into(),
+            },
+        },
+    )
+}
+
+/// execute_config with exactly the given remaining accounts.
+pub fn execute_config_ix_with(
+    multisig: &Pubkey,
+    proposal: &Pubkey,
+    executor: &Pubkey,
+    remaining: Vec<AccountMeta>,
+) -> Instruction {
+    let mut i = ix(
+        acc::ExecuteConfig {
+            multisig: *multisig,
+            proposal: *proposal,
+            executor: *executor,
+            authority: authority_pda(multisig),
+            bpf_loader_upgradeable: LOADER,
+            event_authority: event_authority(),
+            program: upgrade_governor::ID,
+        },
+        ins::ExecuteConfig {},
+    );
+    i.accounts.extend(remaining);
+    i
+}
+
+/// execute_config's remaining accounts for `actions`: for each SetProgramAuthority, in order,
+/// the program (read-only), its ProgramData (writable) and the new authority when there is one.
+pub fn hand_off_accounts(actions: &[ConfigAction]) -> Vec<AccountMeta> {
+    actions
+        .iter()
+        .filter(|a| a.kind == ConfigActionKind::SetProgramAuthority)
+        .flat_map(|a| {
+            let mut metas = vec![
+                AccountMeta::new_readonly(a.key, false),
+                AccountMeta::new(program_data_pda(&a.key), false),
+            ];
+            metas.extend(a.new_authority.map(|k| AccountMeta::new_readonly(k, false)));
+            metas
+        })
+        .collect()
+}
+
+/// Builders of config actions, each with the fields its kind does not use left empty.
+pub mod action {
+    use super::*;
+
+    fn action(kind: ConfigActionKind, key: Pubkey, value: i64) -> ConfigAction {
+        ConfigAction {
+            kind,
+            key,
+            value,
+            new_authority: None,
+        }
+    }
+
+    pub fn add_member(key: Pubkey) -> ConfigAction {
+        action(ConfigActionKind::AddMember, key, 0)
+    }
+    pub fn remove_member(key: Pubkey) -> ConfigAction {
+        action(ConfigActionKind::RemoveMember, key, 0)
+    }
+    pub fn set_threshold(value: i64) -> ConfigAction {
+        action(ConfigActionKind::SetThreshold, Pubkey::default(), value)
+    }
+    pub fn set_timelock(seconds: i64) -> ConfigAction {
+        action(ConfigActionKind::SetTimelock, Pubkey::default(), seconds)
+    }
+    pub fn set_proposal_lifetime(seconds: i64) -> ConfigAction {
+        action(
+            ConfigActionKind::SetProposalLifetime,
+            Pubkey::default(),
+            seconds,
+        )
+    }
+    pub fn set_grace(seconds: i64) -> ConfigAction {
+        action(ConfigActionKind::SetGrace, Pubkey::default(), seconds)
+    }
+    pub fn set_guardian(key: Pubkey) -> ConfigAction {
+        action(ConfigActionKind::SetGuardian, key, 0)
+    }
+    /// Hands `program` to `new_authority`; None makes it immutable.
+    pub fn set_program_authority(program: Pubkey, new_authority: Option<Pubkey>) -> ConfigAction {
+        ConfigAction {
+            new_authority,
+            ..action(ConfigActionKind::SetProgramAuthority, program, 0)
+        }
+    }
+}
+
 /// The governed counter's instructions (see examples/governed-counter/README.md).
 pub mod counter {
     use super::*;
@@ -631,6 +747,69 @@ impl Fixture {
         let (p, res) = self.propose_with(self.buffer, elf_hash(COUNTER_V2), Some(counter::plan()));
         assert_ok(res);
         p
+    }
+
+    /// Member 0 proposes `actions`; returns the proposal address.
+    pub fn propose_config_with(&mut self, actions: Vec<ConfigAction>) -> (Pubkey, TxResult) {
+        let proposer = self.members[0].insecure_clone();
+        self.propose_config_as(&proposer, actions)
+    }
+
+    pub fn propose_config_as(
+        &mut self,
+        proposer: &Keypair,
+        actions: Vec<ConfigAction>,
+    ) -> (Pubkey, TxResult) {
+        let index = self.multisig_state().proposal_index + 1;
+        let proposal = proposal_pda(&self.multisig, index);
+        let ix = propose_config_ix(
+            &self.chain.payer.pubkey(),
+            &self.multisig,
+            index,
+            &proposer.pubkey(),
+            actions,
+            "change the multisig",
+        );
+        let res = self.chain.send(&[ix], &[proposer]);
+        (proposal, res)
+    }
+
+    pub fn propose_config(&mut self, actions: Vec<ConfigAction>) -> Pubkey {
+        let (p, res) = self.propose_config_with(actions);
+        assert_ok(res);
+        p
+    }
+
+    /// A config proposal approved by the first `threshold` members, its timelock passed.
+    pub fn config_approved_and_due(&mut self, actions: Vec<ConfigAction>) -> Pubkey {
+        let p = self.propose_config(actions);
+        let threshold = self.multisig_state().threshold as usize;
+        let approvers: Vec<usize> = (0..threshold).collect();
+        self.approve_by(&p, &approvers);
+        self.chain.advance(TIMELOCK);
+        p
+    }
+
+    /// A stranger executes the config proposal with the remaining accounts its actions need.
+    pub fn execute_config(&mut self, proposal: &Pubkey) -> TxResult {
+        let actions = self.proposal_state(proposal).actions;
+        self.execute_config_with(proposal, hand_off_accounts(&actions))
+    }
+
+    pub fn execute_config_with(
+        &mut self,
+        proposal: &Pubkey,
+        remaining: Vec<AccountMeta>,
+    ) -> TxResult {
+        let executor = self.stranger.insecure_clone();
+        let ix = execute_config_ix_with(&self.multisig, proposal, &executor.pubkey(), remaining);
+        self.chain.send(&[ix], &[&executor])
+    }
+
+    /// `member`, any key, approves.
+    pub fn approve_as(&mut self, proposal: &Pubkey, member: &Keypair) -> TxResult {
+        let ix = approve_ix(&self.multisig, proposal, &member.pubkey());
+        self.chain.send(&[ix], &[member])
     }
 
     pub fn approve(&mut self, proposal: &Pubkey, member: usize) -> TxResult {

@@ -109,4 +109,28 @@ pub enum GovernorError {
         "A later upgrade of this program executed: this proposal's migration plan no longer applies"
     )]
     MigrationPlanSuperseded,
+    #[msg(
+        "A config change altered the members or the threshold after this proposal was created: it can no longer be approved or executed"
+    )]
+    ProposalStale,
+    #[msg("This proposal changes the multisig's configuration; it does not upgrade a program")]
+    NotAnUpgradeProposal,
+    #[msg("This proposal upgrades a program; it does not change the multisig's configuration")]
+    NotAConfigProposal,
+    #[msg("A config proposal needs 1 to 8 actions")]
+    InvalidConfigActions,
+    #[msg(
+        "Invalid config action: a field its kind does not use is set, a key is missing, it hands a program to this multisig's own authority, or it names a program twice"
+    )]
+    InvalidConfigAction,
+    #[msg("The member to remove is not a member")]
+    MemberNotFound,
+    #[msg("The guardian cannot cancel a proposal that replaces the guardian")]
+    GuardianCannotCancelGuardianChange,
+    #[msg("The new authority account differs from the one the proposal names")]
+    WrongNewAuthority,
+    #[msg(
+        "execute_config needs, for each program hand-off in order, the program, its ProgramData and the new authority when there is one, and nothing else"
+    )]
+    MissingConfigAccounts,
 }

@@ -2,6 +2,8 @@
 //! inner instructions of the transaction.
 use anchor_lang::prelude::*;
 
+use crate::state::ConfigAction;
+
 #[event]
 pub struct MultisigInitialized {
     pub multisig: Pubkey,
@@ -112,4 +114,40 @@ pub struct ResumeVoted {
     pub member: Pubkey,
     pub votes: u8,
     pub threshold: u8,
+}
+
+/// A member proposed changes to the multisig (`propose_config`).
+#[event]
+pub struct ConfigProposed {
+    pub multisig: Pubkey,
+    pub proposal: Pubkey,
+    pub index: u64,
+    pub proposer: Pubkey,
+    pub actions: Vec<ConfigAction>,
+    pub expires_at: i64,
+}
+
+/// One action of an executed config proposal; one event per action, in order.
+#[event]
+pub struct ConfigActionExecuted {
+    pub multisig: Pubkey,
+    pub proposal: Pubkey,
+    pub action: ConfigAction,
+}
+
+/// A config proposal executed, after its `ConfigActionExecuted` events: the multisig's
+/// configuration from now on.
+#[event]
+pub struct ConfigExecuted {
+    pub multisig: Pubkey,
+    pub proposal: Pubkey,
+    pub executor: Pubkey,
+    pub members: Vec<Pubkey>,
+    pub threshold: u8,
+    pub timelock_seconds: i64,
+    pub proposal_lifetime_seconds: i64,
+    pub grace_seconds: i64,
+    pub guardian: Pubkey,
+    pub stale_proposal_index: u64,
+    pub executed_at: i64,
 }

@@ -39,12 +39,13 @@ pub mod upgrade_governor {
         instructions::propose_upgrade::handler(ctx, args)
     }
 
-    /// A member approves; reaching the threshold starts the timelock.
+    /// A member approves a proposal of either kind; reaching the threshold starts the
+    /// timelock. Stale proposals take no approvals.
     pub fn approve_upgrade(ctx: Context<ApproveUpgrade>) -> Result<()> {
         instructions::approve_upgrade::handler(ctx)
     }
 
-    /// Anyone executes an approved proposal once its timelock has passed.
+    /// Anyone executes an approved upgrade proposal once its timelock has passed.
     pub fn execute_upgrade(ctx: Context<ExecuteUpgrade>) -> Result<()> {
         instructions::execute_upgrade::handler(ctx)
     }
@@ -74,5 +75,19 @@ pub mod upgrade_governor {
     /// current members' votes resume the system.
     pub fn resume_system(ctx: Context<ResumeSystem>) -> Result<()> {
         instructions::resume_system::handler(ctx)
+    }
+
+    /// A member proposes changes to the multisig itself (members, threshold, timelock,
+    /// lifetime, grace, guardian) or hands a governed program out of governance; approved and
+    /// timelocked like an upgrade.
+    pub fn propose_config(ctx: Context<ProposeConfig>, args: ProposeConfigArgs) -> Result<()> {
+        instructions::propose_config::handler(ctx, args)
+    }
+
+    /// Anyone executes an approved config proposal once its timelock has passed: all its
+    /// actions or none. A change of the members or the threshold makes every earlier
+    /// proposal stale.
+    pub fn execute_config<'info>(ctx: Context<'info, ExecuteConfig<'info>>) -> Result<()> {
+        instructions::execute_config::handler(ctx)
     }
 }

@@ -50,7 +50,10 @@ pub struct ProgramDataInfo {
     pub hash: [u8; 32],
 }
 
-pub fn read_program_data(program_data: &AccountInfo) -> Result<ProgramDataInfo> {
+/// The loader-owned ProgramData account's data, its header checked.
+fn program_data_bytes<'a>(
+    program_data: &'a AccountInfo,
+) -> Result<std::cell::Ref<'a, &'a mut [u8]>> {
     require_keys_eq!(
         *program_data.owner,
         bpf_loader_upgradeable::ID,
@@ -61,6 +64,18 @@ pub fn read_program_data(program_data: &AccountInfo) -> Result<ProgramDataInfo> 
         data.len() >= PROGRAM_DATA_METADATA_LEN && tag(&data) == Some(TAG_PROGRAM_DATA),
         GovernorError::WrongProgramData
     );
+    Ok(data)
+}
+
+/// The upgrade authority recorded in a ProgramData account, without hashing the ELF (which
+/// costs 1 CU per 2 bytes on chain: a 10 MB program would not fit a transaction's budget).
+pub fn program_data_upgrade_authority(program_data: &AccountInfo) -> Result<Option<Pubkey>> {
+    let data = program_data_bytes(program_data)?;
+    Ok(option_pubkey(&data[12..]))
+}
+
+pub fn read_program_data(program_data: &AccountInfo) -> Result<ProgramDataInfo> {
+    let data = program_data_bytes(program_data)?;
     Ok(ProgramDataInfo {
         slot: u64::from_le_bytes(data[4..12].try_into().unwrap()),
         upgrade_authority: option_pubkey(&data[12..]),

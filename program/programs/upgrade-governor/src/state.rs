@@ -38,6 +38,8 @@ pub const MAX_DESCRIPTION_LEN: usize = 256;
 pub const MAX_MIGRATION_DATA_LEN: usize = 64;
 /// Accounts one `migrate_account` instruction may carry.
 pub const MAX_MIGRATE_ACCOUNTS: usize = 32;
+/// Changes one config proposal may make.
+pub const MAX_CONFIG_ACTIONS: usize = 8;
 
 #[account]
 #[derive(InitSpace)]
@@ -79,6 +81,10 @@ pub struct Multisig {
     /// Keys that may not start a pause before `until`.
     #[max_len(MAX_PAUSE_COOLDOWNS)]
     pub pause_cooldowns: Vec<PauseCooldown>,
+    /// Proposals with `index <= stale_proposal_index` were created before the last executed
+    /// config change of the members or the threshold: they take no more approvals and never
+    /// execute (Squads v4's stale transaction index). They can still be cancelled.
+    pub stale_proposal_index: u64,
 }
 
 /// A key whose pause lapsed or was overruled, and until when it may not pause again.
@@ -128,8 +134,196 @@ impl Multisig {
             .any(|c| c.key == *key && now < c.until)
     }
 
+    /// Whether the proposal with this index was created before the last config change of the
+    /// members or the threshold.
+    pub fn is_stale(&self, index: u64) -> bool {
+        index <= self.stale_proposal_index
+    }
+
     pub fn authority_seeds<'a>(multisig: &'a Pubkey, bump: &'a [u8; 1]) -> [&'a [u8]; 3] {
         [AUTHORITY_SEED, multisig.as_ref(), bump]
+    }
+
+    /// The settings a config proposal may change.
+    pub fn config(&self) -> MultisigConfig {
+        MultisigConfig {
+            members: self.members.clone(),
+            threshold: self.threshold,
+            timelock_seconds: self.timelock_seconds,
+            proposal_lifetime_seconds: self.proposal_lifetime_seconds,
+            grace_seconds: self.grace_seconds,
+            guardian: self.guardian,
+        }
+    }
+
+    /// Stores `config` (validated by the caller).
+    pub fn store_config(&mut self, config: MultisigConfig) {
+        let MultisigConfig {
+            members,
+            threshold,
+            timelock_seconds,
+            proposal_lifetime_seconds,
+            grace_seconds,
+            guardian,
+        } = config;
+        self.members = members;
+        self.threshold = threshold;
+        self.timelock_seconds = timelock_seconds;
+        self.proposal_lifetime_seconds = proposal_lifetime_seconds;
+        self.grace_seconds = grace_seconds;
+        self.guardian = guardian;
+    }
+
+    /// After a change of the members or the threshold: every proposal created so far becomes
+    /// stale (its approvals were given by, and counted against, another membership), and the
+    /// pause and resume votes of keys that are no longer members are dropped.
+    pub fn mark_proposals_stale(&mut self) {
+        self.stale_proposal_index = self.proposal_index;
+        let members = &self.members;
+        self.pause_votes.retain(|k| members.contains(k));
+        self.resume_votes.retain(|k| members.contains(k));
+    }
+}
+
+/// A multisig's governance settings, as a value: `initialize_multisig` validates the settings
+/// it is given, and a config proposal applies its actions to a copy, so every bound is written
+/// once (here) and a proposal changes all or nothing.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct MultisigConfig {
+    pub members: Vec<Pubkey>,
+    pub threshold: u8,
+    pub timelock_seconds: i64,
+    pub proposal_lifetime_seconds: i64,
+    pub grace_seconds: i64,
+    pub guardian: Pubkey,
+}
+
+pub fn check_timelock(seconds: i64) -> Result<()> {
+    require!(
+        seconds >= MIN_TIMELOCK_SECONDS,
+        GovernorError::TimelockTooShort
+    );
+    require!(
+        seconds <= MAX_TIMELOCK_SECONDS,
+        GovernorError::TimelockTooLong
+    );
+    Ok(())
+}
+
+pub fn check_proposal_lifetime(seconds: i64) -> Result<()> {
+    require!(seconds > 0, GovernorError::InvalidProposalLifetime);
+    require!(
+        seconds <= MAX_PROPOSAL_LIFETIME_SECONDS,
+        GovernorError::ProposalLifetimeTooLong
+    );
+    Ok(())
+}
+
+pub fn check_grace(seconds: i64) -> Result<()> {
+    require!(
+        (MIN_GRACE_SECONDS..=MAX_GRACE_SECONDS).contains(&seconds),
+        GovernorError::InvalidGracePeriod
+    );
+    Ok(())
+}
+
+impl MultisigConfig {
+    /// Every bound a multisig's settings must satisfy, at creation and after each config
+    /// change.
+    pub fn validate(&self) -> Result<()> {
+        let n = self.members.len();
+        require!(n > 0, GovernorError::NoMembers);
+        require!(n <= MAX_MEMBERS, GovernorError::TooManyMembers);
+        for (i, m) in self.members.iter().enumerate() {
+            require!(
+                !self.members[..i].contains(m),
+                GovernorError::DuplicateMember
+            );
+        }
+        require!(
+            self.threshold >= 1 && usize::from(self.threshold) <= n,
+            GovernorError::InvalidThreshold
+        );
+        check_timelock(self.timelock_seconds)?;
+        check_proposal_lifetime(self.proposal_lifetime_seconds)?;
+        check_grace(self.grace_seconds)
+    }
+
+    /// Applies `actions` in order and validates the result. `own_authority` is this
+    /// multisig's authority PDA: handing a program to it would be a no-op that looks like a
+    /// hand-off. On error `self` is left part-way; callers apply to a copy.
+    pub fn apply(&mut self, actions: &[ConfigAction], own_authority: &Pubkey) -> Result<()> {
+        require!(
+            (1..=MAX_CONFIG_ACTIONS).contains(&actions.len()),
+            GovernorError::InvalidConfigActions
+        );
+        for (i, action) in actions.iter().enumerate() {
+            action.check_fields()?;
+            match action.kind {
+                ConfigActionKind::AddMember => {
+                    require!(
+                        !self.members.contains(&action.key),
+                        GovernorError::DuplicateMember
+                    );
+                    require!(
+                        self.members.len() < MAX_MEMBERS,
+                        GovernorError::TooManyMembers
+                    );
+                    self.members.push(action.key);
+                }
+                ConfigActionKind::RemoveMember => {
+                    let at = self
+                        .members
+                        .iter()
+                        .position(|m| *m == action.key)
+                        .ok_or(GovernorError::MemberNotFound)?;
+                    self.members.remove(at);
+                }
+                ConfigActionKind::SetThreshold => {
+                    self.threshold = u8::try_from(action.value)
+                        .ok()
+                        .filter(|t| *t >= 1)
+                        .ok_or(GovernorError::InvalidThreshold)?;
+                }
+                ConfigActionKind::SetTimelock => {
+                    check_timelock(action.value)?;
+                    self.timelock_seconds = action.value;
+                }
+                ConfigActionKind::SetProposalLifetime => {
+                    check_proposal_lifetime(action.value)?;
+                    self.proposal_lifetime_seconds = action.value;
+                }
+                ConfigActionKind::SetGrace => {
+                    check_grace(action.value)?;
+                    self.grace_seconds = action.value;
+                }
+                ConfigActionKind::SetGuardian => self.guardian = action.key,
+                ConfigActionKind::SetProgramAuthority => {
+                    require!(
+                        action.new_authority != Some(*own_authority),
+                        GovernorError::InvalidConfigAction
+                    );
+                    // One hand-off per program: a second would act on the first's result.
+                    require!(
+                        !actions[..i].iter().any(|earlier| {
+                            earlier.kind == ConfigActionKind::SetProgramAuthority
+                                && earlier.key == action.key
+                        }),
+                        GovernorError::InvalidConfigAction
+                    );
+                }
+            }
+        }
+        // After all actions: a removal may have left fewer members than the threshold.
+        self.validate()
+    }
+
+    /// The same members (in any order) and the same threshold: approvals given so far were
+    /// counted against this membership.
+    pub fn same_membership(&self, other: &MultisigConfig) -> bool {
+        self.threshold == other.threshold
+            && self.members.len() == other.members.len()
+            && self.members.iter().all(|m| other.members.contains(m))
     }
 }
 
@@ -139,6 +333,75 @@ pub enum ProposalStatus {
     Approved,
     Executed,
     Cancelled,
+}
+
+/// What a proposal does: upgrade a governed program (`propose_upgrade`) or change the
+/// multisig itself (`propose_config`). Both share the index space, approvals and timelock.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
+pub enum ProposalKind {
+    Upgrade,
+    Config,
+}
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
+pub enum ConfigActionKind {
+    AddMember,
+    RemoveMember,
+    SetThreshold,
+    SetTimelock,
+    SetProposalLifetime,
+    SetGrace,
+    SetGuardian,
+    SetProgramAuthority,
+}
+
+/// One change a config proposal makes (a flat struct, so every client decodes it without
+/// enum-with-data support).
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, PartialEq, Eq, Debug, InitSpace)]
+pub struct ConfigAction {
+    pub kind: ConfigActionKind,
+    /// AddMember / RemoveMember: the member; SetGuardian: the new guardian;
+    /// SetProgramAuthority: the governed program (its Program account address). Otherwise
+    /// `Pubkey::default()`.
+    pub key: Pubkey,
+    /// SetThreshold: the new threshold; SetTimelock / SetProposalLifetime / SetGrace: seconds.
+    /// Otherwise 0.
+    pub value: i64,
+    /// SetProgramAuthority only: `Some(new upgrade authority)` (another multisig's PDA, a
+    /// key), or `None` = make the program immutable. Otherwise `None`.
+    pub new_authority: Option<Pubkey>,
+}
+
+impl ConfigAction {
+    /// Fields the kind does not use are zero, default or None, so the signed bytes have one
+    /// meaning; keys the kind needs are not the default key.
+    pub fn check_fields(&self) -> Result<()> {
+        use ConfigActionKind::*;
+        let uses_key = !matches!(
+            self.kind,
+            SetThreshold | SetTimelock | SetProposalLifetime | SetGrace
+        );
+        let uses_value = matches!(
+            self.kind,
+            SetThreshold | SetTimelock | SetProposalLifetime | SetGrace
+        );
+        let uses_new_authority = self.kind == SetProgramAuthority;
+        // RemoveMember may name the default key: initialize_multisig accepts it as a member
+        // (a seat nobody can sign for), and governance must be able to remove it. SetGuardian
+        // accepts any key, as initialize_multisig does.
+        let needs_key = matches!(self.kind, AddMember | SetProgramAuthority);
+        require!(
+            (uses_key || self.key == Pubkey::default())
+                && (uses_value || self.value == 0)
+                && (uses_new_authority || self.new_authority.is_none())
+                && (!needs_key || self.key != Pubkey::default())
+                // To make a program immutable say None: the default key as its authority
+                // would be a program nobody can upgrade that still looks upgradeable.
+                && self.new_authority != Some(Pubkey::default()),
+            GovernorError::InvalidConfigAction
+        );
+        Ok(())
+    }
 }
 
 /// What to run after the upgrade: the governed program's migrate instruction, called once per
@@ -227,6 +490,10 @@ pub struct Proposal {
     /// guardian cancels alone without voting).
     #[max_len(MAX_MEMBERS)]
     pub cancel_votes: Vec<Pubkey>,
+    pub kind: ProposalKind,
+    /// A config proposal's changes, applied in order, all or nothing; empty for an upgrade.
+    #[max_len(MAX_CONFIG_ACTIONS)]
+    pub actions: Vec<ConfigAction>,
 }
 
 impl Proposal {
@@ -240,6 +507,34 @@ impl Proposal {
         }
         require!(now < self.expires_at, GovernorError::ProposalExpired);
         Ok(())
+    }
+
+    /// Whether an approved proposal of either kind may execute at `now`: approved, not stale,
+    /// its timelock passed, its grace period not. The kind and the pause are checked by the
+    /// caller first.
+    pub fn check_executable(&self, multisig: &Multisig, now: i64) -> Result<()> {
+        match self.status {
+            ProposalStatus::Approved => {}
+            ProposalStatus::Executed => return err!(GovernorError::AlreadyExecuted),
+            ProposalStatus::Cancelled => return err!(GovernorError::AlreadyCancelled),
+            ProposalStatus::Active => return err!(GovernorError::ProposalNotApproved),
+        }
+        // Approved by, and counted against, a membership that has since changed.
+        require!(!multisig.is_stale(self.index), GovernorError::ProposalStale);
+        require!(now >= self.eta, GovernorError::TimelockNotPassed);
+        // An approval does not last forever: a later upgrade restoring exactly the code this
+        // proposal was made against would otherwise make an ancient approval executable again.
+        require!(now <= self.execute_by, GovernorError::ApprovalExpired);
+        Ok(())
+    }
+
+    /// A config proposal that replaces the guardian: the guardian alone cannot cancel it.
+    pub fn replaces_guardian(&self) -> bool {
+        self.kind == ProposalKind::Config
+            && self
+                .actions
+                .iter()
+                .any(|a| a.kind == ConfigActionKind::SetGuardian)
     }
 }
 
@@ -268,6 +563,7 @@ mod tests {
             pause_votes: Vec::new(),
             resume_votes: Vec::new(),
             pause_cooldowns: Vec::new(),
+            stale_proposal_index: 0,
         }
     }
 

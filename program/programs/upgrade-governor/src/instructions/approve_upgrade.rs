@@ -29,6 +29,12 @@ pub fn handler(ctx: Context<ApproveUpgrade>) -> Result<()> {
     let member = ctx.accounts.member.key();
     let proposal = &mut ctx.accounts.proposal;
     proposal.check_open_for_approval(now)?;
+    // Created before the members or the threshold changed: its approvals so far were given
+    // under another membership, so it takes no more.
+    require!(
+        !multisig.is_stale(proposal.index),
+        GovernorError::ProposalStale
+    );
     require!(
         !proposal.approvals.contains(&member),
         GovernorError::AlreadyApproved

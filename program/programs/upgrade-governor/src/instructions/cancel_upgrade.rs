@@ -26,18 +26,28 @@ pub struct CancelUpgrade<'info> {
     pub canceller: Signer<'info>,
 }
 
-/// The guardian cancels at once (an emergency stop); a member casts a vote, and `threshold`
-/// current members' votes cancel. One member alone cannot cancel every proposal.
+/// The guardian cancels at once (an emergency stop), except a config proposal that replaces
+/// the guardian; a member casts a vote, and `threshold` current members' votes cancel. One
+/// member alone cannot cancel every proposal. Stale proposals can be cancelled, to clean up.
 pub fn handler(ctx: Context<CancelUpgrade>) -> Result<()> {
     let now = Clock::get()?.unix_timestamp;
     let multisig = &ctx.accounts.multisig;
     let canceller = ctx.accounts.canceller.key();
-    let by_guardian = multisig.guardian == canceller;
     let proposal = &mut ctx.accounts.proposal;
     match proposal.status {
         ProposalStatus::Active | ProposalStatus::Approved => {}
         ProposalStatus::Executed => return err!(GovernorError::AlreadyExecuted),
         ProposalStatus::Cancelled => return err!(GovernorError::AlreadyCancelled),
+    }
+    // The guardian cannot stop its own replacement. A guardian who is also a member casts a
+    // member's vote on it instead, like any other member.
+    let mut by_guardian = multisig.guardian == canceller;
+    if by_guardian && proposal.replaces_guardian() {
+        require!(
+            multisig.is_member(&canceller),
+            GovernorError::GuardianCannotCancelGuardianChange
+        );
+        by_guardian = false;
     }
 
     if !by_guardian {

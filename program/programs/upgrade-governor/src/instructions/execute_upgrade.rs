@@ -14,36 +14,42 @@ pub struct ExecuteUpgrade<'info> {
         bump = multisig.bump,
     )]
     pub multisig: Account<'info, Multisig>,
+    /// The kind is the first rule checked after the proposal's own address: a config
+    /// proposal must fail as `NotAnUpgradeProposal`, whatever accounts come with it. So the
+    /// accounts below compare themselves with the proposal (`address`, after this check)
+    /// rather than the proposal with them (`has_one`, which Anchor checks before any
+    /// `constraint`).
     #[account(
         mut,
         has_one = multisig,
-        has_one = target_program @ GovernorError::WrongTargetProgram,
-        has_one = program_data @ GovernorError::WrongProgramData,
-        has_one = buffer @ GovernorError::WrongBuffer,
+        constraint = proposal.kind == ProposalKind::Upgrade @ GovernorError::NotAnUpgradeProposal,
         seeds = [PROPOSAL_SEED, multisig.key().as_ref(), &proposal.index.to_le_bytes()],
         bump = proposal.bump,
     )]
     pub proposal: Account<'info, Proposal>,
-    /// The program's record: this proposal becomes its latest executed one.
+    /// CHECK: the program's `GovernedProgram` record, at its seeds; this proposal becomes its
+    /// latest executed one. Read and written by the handler: as an `Account` it would be
+    /// decoded before any rule is checked, and a config proposal (no program, no record)
+    /// would fail as `AccountNotInitialized` instead of `NotAnUpgradeProposal`.
     #[account(
         mut,
         seeds = [GOVERNED_PROGRAM_SEED, multisig.key().as_ref(), proposal.target_program.as_ref()],
-        bump = governed_program.bump,
+        bump,
     )]
-    pub governed_program: Account<'info, GovernedProgram>,
+    pub governed_program: UncheckedAccount<'info>,
     /// Anyone may execute once the timelock has passed.
     pub executor: Signer<'info>,
     /// CHECK: the governor's authority PDA; signs the loader's Upgrade.
     #[account(seeds = [AUTHORITY_SEED, multisig.key().as_ref()], bump = multisig.authority_bump)]
     pub authority: UncheckedAccount<'info>,
-    /// CHECK: equal to `proposal.target_program`; the loader checks it.
-    #[account(mut)]
+    /// CHECK: the proposal's target program; the loader checks it.
+    #[account(mut, address = proposal.target_program @ GovernorError::WrongTargetProgram)]
     pub target_program: UncheckedAccount<'info>,
-    /// CHECK: equal to `proposal.program_data`; parsed by `loader`.
-    #[account(mut)]
+    /// CHECK: the proposal's ProgramData; parsed by `loader`.
+    #[account(mut, address = proposal.program_data @ GovernorError::WrongProgramData)]
     pub program_data: UncheckedAccount<'info>,
-    /// CHECK: equal to `proposal.buffer`; parsed by `loader`.
-    #[account(mut)]
+    /// CHECK: the proposal's buffer; parsed by `loader`.
+    #[account(mut, address = proposal.buffer @ GovernorError::WrongBuffer)]
     pub buffer: UncheckedAccount<'info>,
     /// CHECK: receives the buffer's lamports; must be the proposer, who paid for it.
     #[account(mut, address = proposal.proposer @ GovernorError::WrongSpill)]
@@ -63,16 +69,7 @@ pub fn handler(ctx: Context<ExecuteUpgrade>) -> Result<()> {
         GovernorError::SystemPaused
     );
     let proposal = &ctx.accounts.proposal;
-    match proposal.status {
-        ProposalStatus::Approved => {}
-        ProposalStatus::Executed => return err!(GovernorError::AlreadyExecuted),
-        ProposalStatus::Cancelled => return err!(GovernorError::AlreadyCancelled),
-        ProposalStatus::Active => return err!(GovernorError::ProposalNotApproved),
-    }
-    require!(now >= proposal.eta, GovernorError::TimelockNotPassed);
-    // An approval does not last forever: a later upgrade restoring exactly the code this
-    // proposal was made against would otherwise make an ancient approval executable again.
-    require!(now <= proposal.execute_by, GovernorError::ApprovalExpired);
+    proposal.check_executable(&ctx.accounts.multisig, now)?;
 
     let authority = ctx.accounts.authority.key();
     let buffer = loader::read_buffer(&ctx.accounts.buffer)?;
@@ -133,12 +130,19 @@ pub fn handler(ctx: Context<ExecuteUpgrade>) -> Result<()> {
     proposal.executed_at = now;
     // From now on only this proposal's migration plan applies to the program: older plans
     // were written for code that is no longer deployed.
-    let governed = &mut ctx.accounts.governed_program;
+    let record = &ctx.accounts.governed_program;
+    require_keys_eq!(
+        *record.owner,
+        crate::ID,
+        anchor_lang::error::ErrorCode::AccountNotInitialized
+    );
+    let mut governed = GovernedProgram::try_deserialize(&mut &record.try_borrow_data()?[..])?;
     governed.last_executed_proposal = proposal.key();
     governed.deployments = governed
         .deployments
         .checked_add(1)
         .ok_or(GovernorError::Overflow)?;
+    governed.try_serialize(&mut &mut record.try_borrow_mut_data()?[..])?;
     emit_cpi!(UpgradeExecuted {
         multisig: multisig_key,
         proposal: proposal.key(),

@@ -44,39 +44,16 @@ pub struct InitializeMultisig<'info> {
 }
 
 pub fn handler(ctx: Context<InitializeMultisig>, args: InitializeMultisigArgs) -> Result<()> {
-    let n = args.members.len();
-    require!(n > 0, GovernorError::NoMembers);
-    require!(n <= MAX_MEMBERS, GovernorError::TooManyMembers);
-    for (i, m) in args.members.iter().enumerate() {
-        require!(
-            !args.members[..i].contains(m),
-            GovernorError::DuplicateMember
-        );
-    }
-    require!(
-        args.threshold >= 1 && usize::from(args.threshold) <= n,
-        GovernorError::InvalidThreshold
-    );
-    require!(
-        args.timelock_seconds >= MIN_TIMELOCK_SECONDS,
-        GovernorError::TimelockTooShort
-    );
-    require!(
-        args.timelock_seconds <= MAX_TIMELOCK_SECONDS,
-        GovernorError::TimelockTooLong
-    );
-    require!(
-        args.proposal_lifetime_seconds > 0,
-        GovernorError::InvalidProposalLifetime
-    );
-    require!(
-        args.proposal_lifetime_seconds <= MAX_PROPOSAL_LIFETIME_SECONDS,
-        GovernorError::ProposalLifetimeTooLong
-    );
-    require!(
-        (MIN_GRACE_SECONDS..=MAX_GRACE_SECONDS).contains(&args.grace_seconds),
-        GovernorError::InvalidGracePeriod
-    );
+    // The same bounds a config proposal must keep (`MultisigConfig::validate`).
+    let config = MultisigConfig {
+        members: args.members.clone(),
+        threshold: args.threshold,
+        timelock_seconds: args.timelock_seconds,
+        proposal_lifetime_seconds: args.proposal_lifetime_seconds,
+        grace_seconds: args.grace_seconds,
+        guardian: args.guardian,
+    };
+    config.validate()?;
     require!(
         (MIN_MAX_PAUSE_SECONDS..=MAX_MAX_PAUSE_SECONDS).contains(&args.max_pause_seconds),
         GovernorError::InvalidMaxPause
@@ -88,16 +65,11 @@ pub fn handler(ctx: Context<InitializeMultisig>, args: InitializeMultisigArgs) -
 
     let multisig = &mut ctx.accounts.multisig;
     multisig.create_key = ctx.accounts.create_key.key();
-    multisig.members = args.members.clone();
-    multisig.threshold = args.threshold;
-    multisig.timelock_seconds = args.timelock_seconds;
-    multisig.proposal_lifetime_seconds = args.proposal_lifetime_seconds;
-    multisig.guardian = args.guardian;
+    multisig.store_config(config);
     multisig.paused = false;
     multisig.proposal_index = 0;
     multisig.bump = ctx.bumps.multisig;
     multisig.authority_bump = ctx.bumps.authority;
-    multisig.grace_seconds = args.grace_seconds;
     multisig.max_pause_seconds = args.max_pause_seconds;
     multisig.pause_cooldown_seconds = args.pause_cooldown_seconds;
     multisig.paused_at = 0;
@@ -106,6 +78,7 @@ pub fn handler(ctx: Context<InitializeMultisig>, args: InitializeMultisigArgs) -
     multisig.pause_votes = Vec::new();
     multisig.resume_votes = Vec::new();
     multisig.pause_cooldowns = Vec::new();
+    multisig.stale_proposal_index = 0;
 
     emit_cpi!(MultisigInitialized {
         multisig: multisig.key(),

@@ -4,6 +4,7 @@ use anchor_lang::solana_program::program::invoke_signed;
 
 use crate::errors::GovernorError;
 use crate::events::AccountsMigrated;
+use crate::loader;
 use crate::state::*;
 
 /// Accounts to migrate come as writable remaining accounts, up to `MAX_MIGRATE_ACCOUNTS`.
@@ -66,6 +67,14 @@ pub fn handler<'info>(ctx: Context<'info, MigrateAccount<'info>>) -> Result<()> 
     require!(
         proposal.status == ProposalStatus::Executed,
         GovernorError::MigrationBeforeExecution
+    );
+    // The migrate instruction receives the authority PDA as a signer. Once a config proposal
+    // handed the program out of governance, its code is no longer what the members approved:
+    // it could use that signature on the loader against the multisig's other programs.
+    require!(
+        loader::program_data_upgrade_authority(&ctx.accounts.program_data)?
+            == Some(ctx.accounts.authority.key()),
+        GovernorError::ProgramNotGoverned
     );
     let accounts = ctx.remaining_accounts;
     require!(!accounts.is_empty(), GovernorError::NothingToMigrate);

@@ -133,6 +133,8 @@ pub fn handler(ctx: Context<ProposeUpgrade>, args: ProposeUpgradeArgs) -> Result
     proposal.created_at = now;
     proposal.expires_at = expires_at;
     proposal.bump = ctx.bumps.proposal;
+    proposal.kind = ProposalKind::Upgrade;
+    proposal.actions = Vec::new();
 
     emit_cpi!(UpgradeProposed {
         multisig: proposal.multisig,
