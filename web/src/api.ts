@@ -87,6 +87,8 @@ export interface ProposalState {
   cancel_signature?: string;
   migration_workflow_id?: string;
   last_error?: string;
+  // The proposal's index is at or below the multisig's stale index, whatever its status: the
+  // page shows Proposal.stale, which the API sets for open proposals only.
   stale?: boolean;
 }
 

@@ -116,7 +116,9 @@ function renderHead(address: string, d: Loaded): HTMLElement {
       d.error ? problemView(d.error, 'Could not load the proposal') : h('p', {}, 'Loading…'));
   }
   const st = d.detail?.workflow?.state;
-  const stale = p.stale || st?.stale;
+  // The API's word (open proposals only): the workflow's own flag also holds for a proposal
+  // that executed before the change, or the change itself.
+  const stale = !!p.stale;
   return h('div', { id: 'proposal-head' },
     h('h1', { tabindex: -1 }, p.index ? `Proposal #${p.index}` : 'Proposal', ' ',
       h('span', { class: `badge status-${p.status}`, id: 'proposal-status' }, statusLabel(p.status)),
