@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
@@ -192,6 +193,9 @@ func (a *Activities) readProposal(ctx context.Context, ref ProposalRef) (ChainPr
 	cp := ChainProposal{
 		Address: ref.Proposal, Multisig: ref.Multisig, Threshold: int(ms.Threshold),
 		Guardian: ms.Guardian.String(), Paused: ms.IsPaused(now), ChainTime: time.Unix(now, 0).UTC(),
+	}
+	if cp.Paused && ms.PauseExpiresAt != math.MaxInt64 {
+		cp.PauseLapsesAt = time.Unix(ms.PauseExpiresAt, 0).UTC()
 	}
 	for _, m := range ms.Members {
 		cp.Members = append(cp.Members, m.String())
@@ -547,6 +551,9 @@ func (a *Activities) CancelOnChain(ctx context.Context, in CancelInput) (CancelR
 		res.AlreadyFinished = "never-proposed"
 	case cp.Status == "executed" || cp.Status == "cancelled":
 		res.AlreadyFinished = cp.Status
+	case cp.ReplacesGuardian:
+		res.Refused = "the proposal replaces the guardian: the guardian cannot cancel it (members can, by threshold cancel votes)"
+		a.Log.Warn("emergency stop of a guardian replacement: not cancelled on chain", "proposal", in.Proposal)
 	default:
 		ix := governor.NewCancelUpgradeInstruction(ms, addr, a.Guardian.PublicKey())
 		sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.Guardian)

@@ -116,6 +116,7 @@ func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (Ch
 		mu       sync.Mutex
 		firstErr error
 		txs      int
+		units    uint64
 		done     int
 	)
 	rec := &migratedRecorder{a: a, job: in.JobID, flushAt: max(in.InFlight/2, 1)}
@@ -136,11 +137,14 @@ func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (Ch
 		wg.Add(1)
 		go func(batch []string) {
 			defer wg.Done()
-			defer func() { <-sem }()
-			n, err := a.migrateBatch(ctx, in.JobID, multisig, proposal, program, batch, rec)
+			var landed []solana.Signature
+			n, err := a.migrateBatch(ctx, in.JobID, multisig, proposal, program, batch, rec, &landed)
+			<-sem // the next batch goes out while this one's compute units are read
+			cu := a.computeUnits(ctx, landed)
 			mu.Lock()
 			defer mu.Unlock()
 			txs += n
+			units += cu
 			done += len(batch)
 			if err != nil && firstErr == nil {
 				firstErr = err
@@ -163,14 +167,14 @@ func (a *Activities) MigrateChunk(ctx context.Context, in MigrateChunkInput) (Ch
 			// The workflow reads what this attempt sent from the error's details: a failed
 			// activity's result is dropped.
 			return ChunkResult{}, temporal.NewNonRetryableApplicationError(appErr.Message(), ErrTypePaused, firstErr,
-				ChunkResult{Transactions: txs})
+				ChunkResult{Transactions: txs, ComputeUnits: units})
 		}
-		return ChunkResult{Transactions: txs}, firstErr
+		return ChunkResult{Transactions: txs, ComputeUnits: units}, firstErr
 	}
 	if err := ctx.Err(); err != nil {
-		return ChunkResult{Transactions: txs}, fmt.Errorf("migrate chunk: %w", err)
+		return ChunkResult{Transactions: txs, ComputeUnits: units}, fmt.Errorf("migrate chunk: %w", err)
 	}
-	res := ChunkResult{Transactions: txs}
+	res := ChunkResult{Transactions: txs, ComputeUnits: units}
 	counts, err := a.rangeCounts(ctx, in.JobID, in.After, in.UpTo)
 	if err != nil {
 		return res, err
@@ -271,7 +275,7 @@ func (r *migratedRecorder) flushEvery(ctx context.Context, d time.Duration) (sto
 // migrateBatch sends one migrate_account transaction for batch, splitting it on a program
 // error to isolate the accounts that cannot migrate, and hands what landed to rec. It returns
 // the transactions sent.
-func (a *Activities) migrateBatch(ctx context.Context, job string, multisig, proposal, program solana.PublicKey, batch []string, rec *migratedRecorder) (int, error) {
+func (a *Activities) migrateBatch(ctx context.Context, job string, multisig, proposal, program solana.PublicKey, batch []string, rec *migratedRecorder, landed *[]solana.Signature) (int, error) {
 	keys := make([]solana.PublicKey, len(batch))
 	for i, k := range batch {
 		keys[i] = solana.MustPublicKeyFromBase58(k)
@@ -279,6 +283,7 @@ func (a *Activities) migrateBatch(ctx context.Context, job string, multisig, pro
 	ix := governor.NewMigrateAccountInstruction(multisig, proposal, program, a.FeePayer.PublicKey(), keys)
 	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.FeePayer)
 	if err == nil {
+		*landed = append(*landed, sig)
 		return 1, rec.add(ctx, batch, sig)
 	}
 	var pe *chain.ProgramError
@@ -295,9 +300,24 @@ func (a *Activities) migrateBatch(ctx context.Context, job string, multisig, pro
 		return 1, nil
 	}
 	half := len(batch) / 2
-	n1, err1 := a.migrateBatch(ctx, job, multisig, proposal, program, batch[:half], rec)
-	n2, err2 := a.migrateBatch(ctx, job, multisig, proposal, program, batch[half:], rec)
+	n1, err1 := a.migrateBatch(ctx, job, multisig, proposal, program, batch[:half], rec, landed)
+	n2, err2 := a.migrateBatch(ctx, job, multisig, proposal, program, batch[half:], rec, landed)
 	return 1 + n1 + n2, errors.Join(err1, err2)
+}
+
+// computeUnits sums what the landed transactions consumed (meta.computeUnitsConsumed). A node
+// that cannot answer costs the figure, not the migration: the miss is logged.
+func (a *Activities) computeUnits(ctx context.Context, sigs []solana.Signature) uint64 {
+	var total uint64
+	for _, sig := range sigs {
+		cu, err := a.Chain.ComputeUnits(ctx, sig)
+		if err != nil {
+			a.Log.Warn("read compute units of a migrate transaction", "signature", sig, "error", err)
+			continue
+		}
+		total += cu
+	}
+	return total
 }
 
 func (a *Activities) rangeAccounts(ctx context.Context, job string, status store.AccountStatus, after, upTo string) ([]string, error) {

@@ -63,6 +63,9 @@ type ChainProposal struct {
 	Stale bool
 	// ReplacesGuardian: a config proposal replacing the guardian (the guardian cannot cancel it).
 	ReplacesGuardian bool
+	// PauseLapsesAt is when the multisig's current pause lapses on its own; zero when not
+	// paused, or when threshold members hold it until they resume.
+	PauseLapsesAt time.Time
 }
 
 // VerifyBufferInput is what members approve: this buffer, holding an ELF with this hash,
@@ -118,6 +121,10 @@ type CancelInput struct {
 type CancelResult struct {
 	Signature       string
 	AlreadyFinished string // executed or cancelled before the request arrived
+	// Refused says why the guardian did not cancel on chain although the proposal is open: it
+	// replaces the guardian, which the program does not let the guardian cancel. The stop
+	// still ends the worker's part; members cancel it by votes, or anyone executes it.
+	Refused string
 }
 
 // MigrationPlan selects the accounts to migrate: every account of the target program whose

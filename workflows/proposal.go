@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	enums "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -205,8 +206,22 @@ const changeWaitForHandlers = "wait-for-update-handlers"
 // program's and multisig's search attributes.
 const changeMigrationSearchAttributes = "migration-child-search-attributes"
 
-// pausePoll is how often a paused workflow looks at the chain when no resume signal comes.
+// changeChildCancels names the change that cancels the migration child (instead of the
+// server's default, terminate) when the proposal workflow closes, and waits for it.
+const changeChildCancels = "migration-child-request-cancel"
+
+// pausePoll is how often a paused workflow looked at the chain when no resume signal came
+// (histories before changeLongPausePoll; a pause of weeks then filled the history).
 const pausePoll = 5 * time.Minute
+
+// pauseLongPoll is how long a paused workflow waits for a resume signal (the API's resume and
+// the indexer's, for a resume sent straight to RPC) before it looks at the chain anyway; it
+// also wakes when the pause lapses on its own. A 30-day pause costs about 120 looks.
+const pauseLongPoll = 6 * time.Hour
+
+// changeLongPausePoll names the change from polling a pause every 5 minutes to waiting for the
+// resume signal, the pause's lapse, or pauseLongPoll.
+const changeLongPausePoll = "long-pause-poll"
 
 type proposalRun struct {
 	in    ProposalInput
@@ -219,7 +234,11 @@ type proposalRun struct {
 	// workflow version) skips upserts that would set the same values again.
 	published             *publishedAttributes
 	onlyChangedAttributes bool
-	logger                interface {
+	// longPause (a workflow version): a pause waits for its resume or lapse, not 5 minutes.
+	longPause bool
+	// pauseLapses is when the current pause lapses on its own (zero: held until resumed).
+	pauseLapses time.Time
+	logger      interface {
 		Info(string, ...interface{})
 		Warn(string, ...interface{})
 	}
@@ -235,6 +254,7 @@ func UpgradeProposalWorkflow(ctx workflow.Context, in ProposalInput) (ProposalSt
 	}
 	r.state.Step = StepVerifying
 	r.onlyChangedAttributes = workflow.GetVersion(ctx, changeOnlyChangedAttributes, workflow.DefaultVersion, 1) == 1
+	r.longPause = workflow.GetVersion(ctx, changeLongPausePoll, workflow.DefaultVersion, 1) == 1
 	if err := workflow.SetQueryHandler(ctx, QueryStatus, func() (ProposalState, error) {
 		return r.state, nil
 	}); err != nil {
@@ -398,7 +418,7 @@ func (r *proposalRun) run(ctx workflow.Context) error {
 		}
 		if r.state.Paused {
 			r.setStep(ctx, StepPaused)
-			if err := r.sleep(ctx, pausePoll); err != nil {
+			if err := r.sleep(ctx, r.pauseWait()); err != nil {
 				return err
 			}
 			continue
@@ -473,7 +493,11 @@ func (r *proposalRun) execute(ctx workflow.Context, activity any, what string) e
 					r.state.LastError = appErr.Message()
 				}
 				r.setStep(ctx, held)
-				if err := r.sleep(ctx, pausePoll); err != nil {
+				wait := pausePoll
+				if held == StepPaused {
+					wait = r.pauseWait()
+				}
+				if err := r.sleep(ctx, wait); err != nil {
 					return err
 				}
 				r.state.LastError = ""
@@ -509,6 +533,19 @@ func (r *proposalRun) executeConfig(ctx workflow.Context) error {
 	return nil
 }
 
+// pauseWait is how long a paused workflow waits before it looks at the chain again: until
+// the pause lapses (plus a second), at most pauseLongPoll; a resume signal ends it sooner.
+func (r *proposalRun) pauseWait() time.Duration {
+	if !r.longPause {
+		return pausePoll
+	}
+	wait := pauseLongPoll
+	if !r.pauseLapses.IsZero() {
+		wait = min(wait, max(r.pauseLapses.Sub(r.chainNow)+time.Second, time.Second))
+	}
+	return wait
+}
+
 // isStale says the proposal can no longer be approved or executed: a config change of the
 // members or threshold executed after it was created. An executed or cancelled proposal is
 // over anyway.
@@ -526,10 +563,16 @@ func (r *proposalRun) afterExecution(ctx workflow.Context) error {
 	id := MigrationWorkflowID(r.in.Proposal)
 	r.state.MigrationWorkflowID = id
 	opts := workflow.ChildWorkflowOptions{
-		WorkflowID: id,
-		// Cancelling the proposal workflow during a migration stops the migration too.
-		ParentClosePolicy: 0,
-		StaticSummary:     fmt.Sprintf("Migrate accounts of %s after %s", r.in.TargetProgram, r.in.Proposal),
+		WorkflowID:    id,
+		StaticSummary: fmt.Sprintf("Migrate accounts of %s after %s", r.in.TargetProgram, r.in.Proposal),
+	}
+	// Cancelling the proposal workflow during a migration stops the migration too: the child
+	// is asked to cancel (not terminated), and the parent waits until it has recorded where it
+	// stopped before closing. Histories recorded before this change left the policy to the
+	// server (terminate), which could cut the child off before its record.
+	if workflow.GetVersion(ctx, changeChildCancels, workflow.DefaultVersion, 1) == 1 {
+		opts.ParentClosePolicy = enums.PARENT_CLOSE_POLICY_REQUEST_CANCEL
+		opts.WaitForCancellation = true
 	}
 	// Operators find a migration by program and multisig like its proposal (the README's list
 	// query); histories recorded before this change start their child without them.
@@ -608,7 +651,9 @@ func (r *proposalRun) rollback(ctx workflow.Context) (ProposalState, error) {
 		return r.state, fmt.Errorf("emergency stop at %s: %w", stage, err)
 	}
 	r.state.CancelSignature = res.Signature
-	if res.AlreadyFinished == "" || res.AlreadyFinished == "cancelled" {
+	if res.Refused != "" {
+		r.state.LastError = "not cancelled on chain: " + res.Refused
+	} else if res.AlreadyFinished == "" || res.AlreadyFinished == "cancelled" {
 		r.state.Status = "cancelled"
 	}
 	r.setStep(dctx, StepRolledBack)
@@ -656,6 +701,7 @@ func (r *proposalRun) absorb(cp activities.ChainProposal) {
 	r.state.Approvals = cp.Approvals
 	r.state.Threshold = cp.Threshold
 	r.state.Paused = cp.Paused
+	r.pauseLapses = cp.PauseLapsesAt
 	r.state.Stale = cp.Stale
 	if !cp.Eta.IsZero() {
 		eta := cp.Eta

@@ -373,4 +373,61 @@ func TestMemberCLIAgainstTheStack(t *testing.T) {
 	o = ug.run("show", proposed.Proposal, "--rpc-url", st.RPCURL)
 	require.Equal(t, 0, o.code, o.stderr)
 	require.Contains(t, o.stdout, "status       executed (3/3 approvals)")
+
+	// The multisig changes itself. A change the program refuses is refused before anything is
+	// sent, naming the flag: three removals leave two members under a threshold of three.
+	e = ug.fails("multisig", "propose-change", "--keypair", memberFiles[0], "--multisig", created.Multisig,
+		"--remove-member", memberKeys[1], "--remove-member", memberKeys[2], "--remove-member", memberKeys[3], "--rpc-url", st.RPCURL)
+	require.Equal(t, "config_refused", e.Error.Code)
+	require.Equal(t, "--threshold", e.Error.Field)
+	require.Contains(t, e.Error.Message, "InvalidThreshold")
+	ms, err = c.GetMultisig(ctx, multisig)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, ms.ProposalIndex, "nothing was proposed")
+
+	// Member 5's key is rotated through the API, approved, and executed by RPC after the timelock.
+	freshKP, freshFile := fund(ctx, t, c, keys, "m6")
+	var change ConfigProposed
+	ug.viaAPI(&change, "multisig", "propose-change", "--keypair", memberFiles[0], "--multisig", created.Multisig,
+		"--remove-member", memberKeys[4], "--add-member", freshKP.PublicKey().String(), "--description", "rotate m5")
+	require.True(t, change.OnChain)
+	require.True(t, change.Stales)
+	require.Len(t, change.Actions, 2)
+	for i := 0; i < 3; i++ {
+		ug.viaAPI(&acted, "approve", change.Proposal, "--keypair", memberFiles[i])
+	}
+	require.Equal(t, "approved", acted.Status)
+	require.NoError(t, c.TimeTravel(ctx, acted.Eta.Unix()+1))
+	ug.viaRPC(&acted, "execute", change.Proposal, "--keypair", memberFiles[1])
+	require.Equal(t, "executed", acted.Status)
+	ms, err = c.GetMultisig(ctx, multisig)
+	require.NoError(t, err)
+	require.True(t, ms.IsMember(freshKP.PublicKey()))
+	require.False(t, ms.IsMember(members[4].PublicKey()))
+	o = ug.run("show", change.Proposal, "--rpc-url", st.RPCURL)
+	require.Equal(t, 0, o.code, o.stderr)
+	require.Contains(t, o.stdout, "kind         config")
+	require.Contains(t, o.stdout, "change       remove member "+memberKeys[4])
+	// The removed key can no longer propose.
+	e = ug.fails("multisig", "propose-change", "--keypair", memberFiles[4], "--multisig", created.Multisig, "--threshold", "2", "--rpc-url", st.RPCURL)
+	require.Equal(t, "not_a_member", e.Error.Code)
+
+	// Leaving governance: the program's authority is handed to the payer's key, by the new set.
+	ug.viaRPC(&change, "multisig", "propose-change", "--keypair", freshFile, "--multisig", created.Multisig,
+		"--hand-off", program.String()+"="+payer.PublicKey().String())
+	for _, f := range []string{freshFile, memberFiles[1], memberFiles[2]} {
+		ug.viaRPC(&acted, "approve", change.Proposal, "--keypair", f)
+	}
+	require.NoError(t, c.TimeTravel(ctx, acted.Eta.Unix()+1))
+	ug.viaRPC(&acted, "execute", change.Proposal, "--keypair", freshFile)
+	require.Equal(t, "executed", acted.Status)
+	pd, err = c.GetProgramData(ctx, program)
+	require.NoError(t, err)
+	require.NotNil(t, pd.UpgradeAuthority)
+	require.True(t, pd.UpgradeAuthority.Equals(payer.PublicKey()), "the program left governance")
+	// A proposal to upgrade it through the multisig is refused now.
+	buffer3 := writeBuffer(ctx, t, c, payer, v2, authority)
+	e = ug.fails("propose", "--keypair", memberFiles[0], "--multisig", created.Multisig, "--program", program.String(),
+		"--buffer", buffer3.String(), "--rpc-url", st.RPCURL)
+	require.Equal(t, "program_not_governed", e.Error.Code)
 }

@@ -1,6 +1,9 @@
 package api_test
 
 import (
+	"context"
+	"io"
+	"log/slog"
 	"net/http"
 	"testing"
 
@@ -12,6 +15,7 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/api"
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
+	"github.com/upgrade-governor/upgrade-governor/internal/indexer"
 	"github.com/upgrade-governor/upgrade-governor/internal/lifecycle"
 	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
@@ -116,9 +120,33 @@ func TestConfigProposalRotatesAMemberOnLocalnet(t *testing.T) {
 	// The program refuses it too, sent straight to RPC.
 	_, err = ce.c.SendSigned(ctx, staleTx)
 	require.ErrorIs(t, err, governor.ErrProposalStale)
-	// The indexer tells stale proposals' workflows (here the test plays the indexer's part).
-	require.NoError(t, ce.temporal.SignalWorkflow(ctx, workflows.ProposalWorkflowID(up.String()), "", workflows.SignalApprovalObserved, nil))
+	// The indexer (the worker's, with its notifier) records the new configuration and tells
+	// the stale proposal's workflow, which ends at step stale.
+	var notified []string
+	ix := &indexer.Indexer{Chain: ce.c, Store: ce.store, Program: governor.ProgramID, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Notify: func(ctx context.Context, proposal string) error {
+			notified = append(notified, proposal)
+			return ce.temporal.SignalWorkflow(ctx, workflows.ProposalWorkflowID(proposal), "", workflows.SignalApprovalObserved, nil)
+		}}
+	_, err = ix.Poll(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, notified, up.String())
 	ce.waitFor(up, "stale", func(d api.ProposalDetailResponse) bool { return step(d) == workflows.StepStale })
+	r = ce.do("GET", "/multisig/"+ce.multisig.String(), nil)
+	require.Equal(t, http.StatusOK, r.Code)
+	r.decode(t, &view)
+	require.Len(t, view.History, 2, "the creation, then the rotation")
+	assert.Equal(t, rotation.String(), view.History[0].Proposal)
+	assert.Contains(t, view.History[0].Members, fresh.PublicKey().String())
+	assert.NotContains(t, view.History[0].Members, lost.PublicKey().String())
+	assert.Contains(t, view.History[1].Members, lost.PublicKey().String(), "who was a member before")
+	assert.Empty(t, view.History[1].Proposal)
+	list := ce.do("GET", "/proposals?multisig="+ce.multisig.String(), nil)
+	var page api.ProposalListResponse
+	list.decode(t, &page)
+	for _, p := range page.Proposals {
+		assert.Equal(t, p.Address == up.String(), p.Stale, "listed %s (index %d) stale", p.Address, p.Index)
+	}
 
 	// The lost key can no longer act; the new one can propose and approve.
 	requireError(t, ce.do("POST", "/tx/propose-config", map[string]any{
@@ -183,6 +211,16 @@ func TestConfigProposalRefusalsOnLocalnet(t *testing.T) {
 	wd, err := ce.temporal.DescribeWorkflowExecution(ctxT(t), workflows.ProposalWorkflowID(p.String()), "")
 	require.NoError(t, err)
 	assert.Equal(t, enums.WORKFLOW_EXECUTION_STATUS_RUNNING, wd.GetWorkflowExecutionInfo().GetStatus(), "the refused stop stopped nothing")
+	// The operator stops the workflow anyway, as `temporal workflow cancel` would: the worker's
+	// part ends, but the guardian's key does not cancel the proposal on chain.
+	require.NoError(t, ce.temporal.CancelWorkflow(ctxT(t), workflows.ProposalWorkflowID(p.String()), ""))
+	d = ce.waitFor(p, "stopped", func(d api.ProposalDetailResponse) bool { return step(d) == workflows.StepRolledBack })
+	assert.Equal(t, "active", d.Proposal.Status, "still open on chain")
+	require.NotNil(t, d.Workflow.State)
+	assert.Contains(t, d.Workflow.State.LastError, "replaces the guardian")
+	onChain, err := ce.c.GetProposal(ctxT(t), p)
+	require.NoError(t, err)
+	assert.Equal(t, governor.ProposalActive, onChain.Status)
 	// Members cancel it with threshold votes.
 	for _, m := range []*chain.Keypair{m1, m2} {
 		tx, _ := ce.build("/tx/cancel", map[string]any{"proposal": p.String(), "member": m.PublicKey().String()}, m)

@@ -74,6 +74,7 @@ func TestGetMultisigReadsTheChain(t *testing.T) {
 		Threshold: 2, TimelockSeconds: 48 * 3600, ProposalLifetimeSeconds: 7 * 24 * 3600,
 		Guardian: guardian.String(), Paused: true, ProposalIndex: 4,
 		PausedBy: guardian.String(), PauseVotes: []string{members[0].String(), members[1].String()}, ResumeVotes: []string{},
+		History: []api.MultisigConfigView{}, // nothing indexed for it yet
 	}, got)
 
 	// Served, but not (or no longer) on chain.

@@ -62,7 +62,8 @@ func (s *Server) unsignedTx(ctx context.Context, ix governor.Instruction, payer 
 	if err != nil {
 		return UnsignedTxResponse{}, nil, err
 	}
-	tx, err := solana.NewTransaction([]solana.Instruction{ix}, bh, solana.TransactionPayer(payer))
+	// Members sign a unit limit from simulation and the deployment's priority fee with it.
+	tx, err := solana.NewTransaction(s.chain.Budgeted(ctx, []solana.Instruction{ix}, payer), bh, solana.TransactionPayer(payer))
 	if err != nil {
 		return UnsignedTxResponse{}, nil, fmt.Errorf("build %s transaction: %w", ix.Name(), err)
 	}

@@ -99,3 +99,16 @@ func (c *Client) GetTransactionEvents(ctx context.Context, sig solana.Signature)
 	}
 	return out, nil
 }
+
+// ComputeUnits is what a landed transaction consumed, as the node reports it
+// (meta.computeUnitsConsumed); 0 when the node does not report it.
+func (c *Client) ComputeUnits(ctx context.Context, sig solana.Signature) (uint64, error) {
+	res, err := c.getTransaction(ctx, sig)
+	if err != nil {
+		return 0, err
+	}
+	if res.Meta == nil || res.Meta.ComputeUnitsConsumed == nil {
+		return 0, nil
+	}
+	return *res.Meta.ComputeUnitsConsumed, nil
+}

@@ -16,6 +16,8 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/chain"
 )
 
 // DefaultProgramID is the upgrade-governor program's address on the local chain and in tests.
@@ -44,9 +46,12 @@ type Config struct {
 	MaxExtendRentLamports string
 	// FeePayerMinLamports is the balance under which /readyz reports the fee payer low.
 	FeePayerMinLamports string
-	HTTPAddr            string
-	ProgramID           string
-	LogLevel            string
+	// PriorityFee is what the worker's and the members' transactions bid per compute unit:
+	// micro-lamports, pNN (a percentile of recent fees) or pNN:FLOOR.
+	PriorityFee string
+	HTTPAddr    string
+	ProgramID   string
+	LogLevel    string
 }
 
 // setting is one field's names, default and help, written once for flags, env and docs.
@@ -76,6 +81,8 @@ var settings = []setting{
 		func(c *Config) *string { return &c.MaxExtendRentLamports }},
 	{"fee-payer-min-balance", "UG_FEE_PAYER_MIN_LAMPORTS", "100000000", "fee-payer balance (lamports) under which /readyz reports it low",
 		func(c *Config) *string { return &c.FeePayerMinLamports }},
+	{"priority-fee", "UG_PRIORITY_FEE", "p50", "priority fee per compute unit: micro-lamports, pNN (that percentile of recent fees on the transaction's accounts) or pNN:FLOOR",
+		func(c *Config) *string { return &c.PriorityFee }},
 	{"http-addr", "UG_HTTP_ADDR", "127.0.0.1:8080", "HTTP listen address of the apiserver",
 		func(c *Config) *string { return &c.HTTPAddr }},
 	{"program-id", "UG_PROGRAM_ID", DefaultProgramID, "address of the upgrade-governor program",
@@ -191,6 +198,7 @@ func (c Config) Validate() error {
 		{"UG_LOG_LEVEL", checkLogLevel(c.LogLevel)},
 		{"UG_MAX_EXTEND_RENT_LAMPORTS", checkLamports(c.MaxExtendRentLamports)},
 		{"UG_FEE_PAYER_MIN_LAMPORTS", checkLamports(c.FeePayerMinLamports)},
+		{"UG_PRIORITY_FEE", checkPriorityFee(c.PriorityFee)},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {
@@ -383,6 +391,17 @@ func checkPubkey(v string) error {
 		return fmt.Errorf("not a base58 public key: %w", err)
 	}
 	return nil
+}
+
+func checkPriorityFee(v string) error {
+	_, err := chain.ParsePriorityFee(v)
+	return err
+}
+
+// Fee is PriorityFee parsed (Validate has checked it parses).
+func (c Config) Fee() chain.PriorityFee {
+	p, _ := chain.ParsePriorityFee(c.PriorityFee)
+	return p
 }
 
 func checkLamports(v string) error {

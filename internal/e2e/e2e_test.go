@@ -139,6 +139,14 @@ func TestUpgradeStoryEndToEnd(t *testing.T) {
 	d1, err := tc.DescribeWorkflowExecution(ctx, workflows.ProposalWorkflowID(res.Executed.String()), "")
 	require.NoError(t, err)
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED, d1.WorkflowExecutionInfo.Status)
+	// The migration's compute units are each transaction's computeUnitsConsumed, summed.
+	var mig workflows.MigrationState
+	require.NoError(t, tc.GetWorkflow(ctx, workflows.MigrationWorkflowID(res.Executed.String()), "").Get(ctx, &mig))
+	require.Positive(t, mig.Transactions)
+	perTx := mig.ComputeUnits / uint64(mig.Transactions)
+	t.Logf("migration: %d transactions, %d compute units (%d per transaction)", mig.Transactions, mig.ComputeUnits, perTx)
+	require.Greater(t, perTx, uint64(1_000), "a migrate transaction CPIs the governed program per account")
+	require.Less(t, perTx, uint64(1_400_000), "no transaction consumes more than the cluster allows")
 	d2, err := tc.DescribeWorkflowExecution(ctx, workflows.ProposalWorkflowID(res.Cancelled.String()), "")
 	require.NoError(t, err)
 	require.Equal(t, enumspb.WORKFLOW_EXECUTION_STATUS_CANCELED, d2.WorkflowExecutionInfo.Status)

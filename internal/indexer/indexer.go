@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
@@ -183,6 +184,12 @@ func (ix *Indexer) apply(ctx context.Context, evs *chain.TransactionEvents, serv
 			entry.Actor = ev.PausedBy.String()
 		case *governor.SystemResumed:
 			entry.Actor = ev.Multisig.String()
+			// A resume sent straight to RPC: the paused workflows wait for a signal (or hours).
+			var open []string
+			open, err = ix.openProposals(ctx, ev.Multisig, math.MaxUint64)
+			for _, p := range open {
+				touched[p] = true
+			}
 		}
 		if err != nil && !errors.Is(err, store.ErrNotFound) && !errors.Is(err, store.ErrInvalidTransition) {
 			return fmt.Errorf("indexer: apply %s of %s: %w", e.EventName(), sig, err)
@@ -281,19 +288,25 @@ func (ix *Indexer) configExecuted(ctx context.Context, ev *governor.ConfigExecut
 	}); err != nil {
 		return nil, err
 	}
-	var stale []string
+	return ix.openProposals(ctx, ev.Multisig, ev.StaleProposalIndex)
+}
+
+// openProposals are the indexed active and approved proposals of multisig with an index up to
+// upTo: the workflows a change of the multisig concerns.
+func (ix *Indexer) openProposals(ctx context.Context, multisig solana.PublicKey, upTo uint64) ([]string, error) {
+	var out []string
 	for _, status := range []store.ProposalStatus{store.ProposalActive, store.ProposalApproved} {
-		page, err := ix.Store.ListProposals(ctx, store.ProposalFilter{Multisig: ev.Multisig.String(), Status: status, Limit: 500})
+		page, err := ix.Store.ListProposals(ctx, store.ProposalFilter{Multisig: multisig.String(), Status: status, Limit: 500})
 		if err != nil {
 			return nil, err
 		}
 		for _, p := range page.Proposals {
-			if p.Index <= ev.StaleProposalIndex && p.Address != ev.Proposal.String() {
-				stale = append(stale, p.Address)
+			if p.Index <= upTo {
+				out = append(out, p.Address)
 			}
 		}
 	}
-	return stale, nil
+	return out, nil
 }
 
 // proposed indexes a proposal created outside the API (a proposal made through the API is
