@@ -233,8 +233,9 @@ func (e *env) setup() error {
 	// The instruction builders, PDAs and event authority are derived from the program id
 	// this build was made for, so another id cannot be honoured by switching a variable.
 	if !id.Equals(governor.ProgramID) {
-		return usageError("--program-id", "this build of ugov signs for the governor %s; %s needs a build for that program",
-			governor.ProgramID, id)
+		return usageError("--program-id", "this build of ugov signs for the governor %s; %s needs a build for that program "+
+			"(go build -ldflags \"-X github.com/upgrade-governor/upgrade-governor/internal/governor.programID=%s\" ./cmd/ugov)",
+			governor.ProgramID, id, id)
 	}
 	if u, err := url.Parse(e.g.rpcURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usageError("--rpc-url", "want http(s)://host[:port], got %q", e.g.rpcURL)

@@ -18,10 +18,12 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/upgrade-governor/upgrade-governor/internal/chain"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 )
 
-// DefaultProgramID is the upgrade-governor program's address on the local chain and in tests.
-const DefaultProgramID = "EBDwN1RPWW1HKkDSi6AqSowU9U4h44d249oPVkZT15c5"
+// DefaultProgramID is the governor's address this build was made for (internal/governor's
+// programID, set with -ldflags for a deployment under another id).
+var DefaultProgramID = governor.ProgramID.String()
 
 // Config is what both binaries need to reach Temporal, the chain and PostgreSQL.
 type Config struct {
@@ -194,7 +196,7 @@ func (c Config) Validate() error {
 		{"UG_WS_URL", checkOptionalURL(c.WSURL, "ws", "wss")},
 		{"UG_DATABASE_URL", checkDatabaseURL(c.DatabaseURL)},
 		{"UG_HTTP_ADDR", checkHostPort(c.HTTPAddr)},
-		{"UG_PROGRAM_ID", checkPubkey(c.ProgramID)},
+		{"UG_PROGRAM_ID", checkProgramID(c.ProgramID)},
 		{"UG_LOG_LEVEL", checkLogLevel(c.LogLevel)},
 		{"UG_MAX_EXTEND_RENT_LAMPORTS", checkLamports(c.MaxExtendRentLamports)},
 		{"UG_FEE_PAYER_MIN_LAMPORTS", checkLamports(c.FeePayerMinLamports)},
@@ -389,6 +391,21 @@ func checkDatabaseURL(v string) error {
 func checkPubkey(v string) error {
 	if _, err := solana.PublicKeyFromBase58(v); err != nil {
 		return fmt.Errorf("not a base58 public key: %w", err)
+	}
+	return nil
+}
+
+// checkProgramID accepts the id this build was made for only: the program's id is fixed at
+// compile time, and a binary that decoded another program's accounts with this one's layout
+// would mislead.
+func checkProgramID(v string) error {
+	if err := checkPubkey(v); err != nil {
+		return err
+	}
+	if v != governor.ProgramID.String() {
+		return fmt.Errorf("this build serves the governor %s, not %s: build the program with your id (anchor keys sync) "+
+			"and these binaries with -ldflags \"-X github.com/upgrade-governor/upgrade-governor/internal/governor.programID=%s\"",
+			governor.ProgramID, v, v)
 	}
 	return nil
 }

@@ -176,3 +176,14 @@ func TestPriorityFeeIsParsedAndBadValuesNameTheVariable(t *testing.T) {
 		assert.Contains(t, err.Error(), "UG_PRIORITY_FEE", bad)
 	}
 }
+
+func TestAProgramIDOtherThanTheBuildsIsRefused(t *testing.T) {
+	other := "11111111111111111111111111111112"
+	_, err := config.Load("worker", nil, env(map[string]string{"UG_DATABASE_URL": dbURL, "UG_PROGRAM_ID": other}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "UG_PROGRAM_ID")
+	assert.Contains(t, err.Error(), "-ldflags")
+	c, err := config.Load("worker", nil, env(map[string]string{"UG_DATABASE_URL": dbURL, "UG_PROGRAM_ID": config.DefaultProgramID}))
+	require.NoError(t, err)
+	assert.Equal(t, config.DefaultProgramID, c.ProgramID)
+}
