@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
@@ -225,7 +226,9 @@ func (a *Activities) readProposal(ctx context.Context, ref ProposalRef) (ChainPr
 		cp.Kind = store.KindConfig
 		cp.ReplacesGuardian = governor.ReplacesGuardian(p.Actions)
 	}
-	cp.Stale = ms.IsStale(p.Index)
+	// Only an open proposal is stale: an executed or cancelled one is over anyway (the config
+	// change that made the others stale is itself below the index).
+	cp.Stale = ms.IsStale(p.Index) && (p.Status == governor.ProposalActive || p.Status == governor.ProposalApproved)
 	for _, m := range p.Approvals {
 		cp.Approvals = append(cp.Approvals, m.String())
 	}
@@ -376,9 +379,6 @@ func (a *Activities) ExecuteUpgrade(ctx context.Context, ref ProposalRef) (Execu
 	if done, res, err := a.executable(ctx, ref, cp, p); done || err != nil {
 		return res, err
 	}
-	if err := a.requireServed(ctx, ref.Multisig); err != nil {
-		return ExecuteResult{}, err
-	}
 	b, err := a.Chain.GetBuffer(ctx, p.Buffer)
 	if err != nil {
 		return ExecuteResult{}, fmt.Errorf("read buffer %s: %w", p.Buffer, err)
@@ -398,24 +398,17 @@ func (a *Activities) ExecuteUpgrade(ctx context.Context, ref ProposalRef) (Execu
 		a.Log.Info("extended program data", "proposal", ref.Proposal, "program", p.TargetProgram,
 			"bytes", ext.Instruction.AdditionalBytes, "rent_lamports", ext.RentLamports)
 	}
-	ix := governor.NewExecuteUpgradeInstructionFor(p, a.FeePayer.PublicKey())
-	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.FeePayer)
+	sig, err := a.sendExecute(ctx, ref, cp, governor.NewExecuteUpgradeInstructionFor(p, a.FeePayer.PublicKey()),
+		"program", p.TargetProgram)
 	if err != nil {
-		// Another executor may have won the race: the chain says what happened.
-		if after, rerr := a.chainProposal(ctx, ref); rerr == nil && after.Status == "executed" {
-			return ExecuteResult{}, nil
-		}
-		return ExecuteResult{}, classify("execute upgrade", err)
-	}
-	a.Log.Info("sent execute", "proposal", ref.Proposal, "program", p.TargetProgram, "signature", sig)
-	if err := a.recordExecuted(ctx, ref, cp, sig); err != nil {
 		return ExecuteResult{}, err
 	}
-	return ExecuteResult{Signature: sig.String(), Extended: ext != nil}, nil
+	return ExecuteResult{Signature: sig, Extended: ext != nil}, nil
 }
 
 // executable says whether execution is over (done: already executed, with its signature when
-// indexed) or must wait (a paused multisig), before either execute activity sends anything.
+// indexed) or must wait (a paused multisig, a multisig no longer served), before either execute
+// activity sends anything.
 func (a *Activities) executable(ctx context.Context, ref ProposalRef, cp ChainProposal, p *governor.Proposal) (done bool, res ExecuteResult, err error) {
 	if cp.Status == "executed" {
 		row, err := a.Store.GetProposal(ctx, ref.Proposal)
@@ -435,18 +428,28 @@ func (a *Activities) executable(ctx context.Context, ref ProposalRef, cp ChainPr
 			fmt.Sprintf("proposal %s is stale: a config change of the members or threshold executed after it was created", ref.Proposal),
 			ErrTypeProgram, governor.ErrProposalStale)
 	}
-	return false, ExecuteResult{}, nil
+	return false, ExecuteResult{}, a.requireServed(ctx, ref.Multisig)
 }
 
-// recordExecuted indexes the execution the worker sent.
-func (a *Activities) recordExecuted(ctx context.Context, ref ProposalRef, cp ChainProposal, sig solana.Signature) error {
+// sendExecute sends the proposal's execute instruction with the fee payer and indexes the
+// execution. When another executor won the race (the chain has it executed) there is nothing
+// left to do: no signature, no error.
+func (a *Activities) sendExecute(ctx context.Context, ref ProposalRef, cp ChainProposal, ix governor.Instruction, logArgs ...any) (string, error) {
+	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.FeePayer)
+	if err != nil {
+		if after, rerr := a.chainProposal(ctx, ref); rerr == nil && after.Status == "executed" {
+			return "", nil
+		}
+		return "", classify(strings.ReplaceAll(ix.Name(), "_", " "), err)
+	}
+	a.Log.Info("sent execute", append([]any{"proposal", ref.Proposal, "instruction", ix.Name(), "signature", sig}, logArgs...)...)
 	now, _ := a.Chain.ChainTime(ctx)
 	if _, err := a.Store.SetProposalStatus(ctx, ref.Proposal, store.ProposalExecuted, store.StatusChange{
 		Signature: sig.String(), At: time.Unix(now, 0).UTC(), Approvals: len(cp.Approvals),
 	}, store.Origin{Actor: a.FeePayer.PublicKey().String(), Source: store.SourceWorker}); err != nil {
-		return fmt.Errorf("index execution of %s: %w", ref.Proposal, err)
+		return "", fmt.Errorf("index execution of %s: %w", ref.Proposal, err)
 	}
-	return nil
+	return sig.String(), nil
 }
 
 // ExecuteConfig executes an approved, due config proposal unless it is already executed: the
@@ -464,22 +467,12 @@ func (a *Activities) ExecuteConfig(ctx context.Context, ref ProposalRef) (Execut
 		return ExecuteResult{}, temporal.NewNonRetryableApplicationError(
 			fmt.Sprintf("proposal %s upgrades a program; it is not a config proposal", ref.Proposal), ErrTypeProgram, nil)
 	}
-	if err := a.requireServed(ctx, ref.Multisig); err != nil {
-		return ExecuteResult{}, err
-	}
-	ix := governor.NewExecuteConfigInstructionFor(p, a.FeePayer.PublicKey())
-	sig, err := a.Chain.Send(ctx, []solana.Instruction{ix}, a.FeePayer)
+	sig, err := a.sendExecute(ctx, ref, cp, governor.NewExecuteConfigInstructionFor(p, a.FeePayer.PublicKey()),
+		"actions", len(p.Actions))
 	if err != nil {
-		if after, rerr := a.chainProposal(ctx, ref); rerr == nil && after.Status == "executed" {
-			return ExecuteResult{}, nil
-		}
-		return ExecuteResult{}, classify("execute config", err)
-	}
-	a.Log.Info("sent execute_config", "proposal", ref.Proposal, "actions", len(p.Actions), "signature", sig)
-	if err := a.recordExecuted(ctx, ref, cp, sig); err != nil {
 		return ExecuteResult{}, err
 	}
-	return ExecuteResult{Signature: sig.String()}, nil
+	return ExecuteResult{Signature: sig}, nil
 }
 
 // ActionExtendRefused records that the worker would not pay a ProgramData extension above its

@@ -48,11 +48,11 @@ type chainModel struct {
 	pauseLapses time.Time
 	reads       int
 	executedAt  time.Time
-	verified  int
-	executed  int
-	cancelled int
-	expired   int
-	rollbacks []activities.CancelInput
+	verified    int
+	executed    int
+	cancelled   int
+	expired     int
+	rollbacks   []activities.CancelInput
 }
 
 func (c *chainModel) snapshot() activities.ChainProposal {

@@ -25,7 +25,7 @@ const defaultKeypair = "~/.config/solana/id.json"
 
 // globals are the flags every command takes, before or after the command name.
 type globals struct {
-	keypair, rpcURL, apiURL, programID, output string
+	keypair, rpcURL, apiURL, programID, output, priorityFee string
 }
 
 // register adds the global flags to fs with their current values as defaults, so a flag
@@ -36,6 +36,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.apiURL, "api-url", g.apiURL, "upgrade-governor API `url` ($UG_API_URL); empty: RPC only")
 	fs.StringVar(&g.programID, "program-id", g.programID, "the governor program `address`")
 	fs.StringVar(&g.output, "output", g.output, "output `format`: text or json")
+	fs.StringVar(&g.priorityFee, "priority-fee", g.priorityFee, "priority `fee` per compute unit: micro-lamports, pNN (a percentile of recent fees) or pNN:FLOOR ($UG_PRIORITY_FEE)")
 }
 
 // env is one invocation: its flags, its output and the clients it opened.
@@ -58,9 +59,17 @@ func newEnv(getenv func(string) string, stdout, stderr io.Writer) *env {
 		getenv: getenv, stdout: stdout, stderr: stderr,
 		g: globals{
 			keypair: defaultKeypair, rpcURL: rpcURL, apiURL: getenv("UG_API_URL"),
-			programID: governor.ProgramID.String(), output: "text",
+			programID: governor.ProgramID.String(), output: "text", priorityFee: priorityFeeDefault(getenv),
 		},
 	}
+}
+
+// priorityFeeDefault is $UG_PRIORITY_FEE, else the median of recent fees (as the worker).
+func priorityFeeDefault(getenv func(string) string) string {
+	if v := getenv("UG_PRIORITY_FEE"); v != "" {
+		return v
+	}
+	return "p50"
 }
 
 // wantsJSON looks for --output json before parsing, so that even a usage error is JSON.
@@ -224,14 +233,19 @@ func (e *env) setup() error {
 	// The instruction builders, PDAs and event authority are derived from the program id
 	// this build was made for, so another id cannot be honoured by switching a variable.
 	if !id.Equals(governor.ProgramID) {
-		return usageError("--program-id", "this build of ugov signs for the governor %s; %s needs a build for that program",
-			governor.ProgramID, id)
+		return usageError("--program-id", "this build of ugov signs for the governor %s; %s needs a build for that program "+
+			"(go build -ldflags \"-X github.com/upgrade-governor/upgrade-governor/internal/governor.programID=%s\" ./cmd/ugov)",
+			governor.ProgramID, id, id)
 	}
 	if u, err := url.Parse(e.g.rpcURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usageError("--rpc-url", "want http(s)://host[:port], got %q", e.g.rpcURL)
 	}
+	fee, err := chain.ParsePriorityFee(e.g.priorityFee)
+	if err != nil {
+		return usageError("--priority-fee", "want micro-lamports, pNN or pNN:FLOOR, got %q", e.g.priorityFee)
+	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	e.chain = chain.New(e.g.rpcURL, chain.WithLogger(logger))
+	e.chain = chain.New(e.g.rpcURL, chain.WithLogger(logger), chain.WithPriorityFee(fee))
 	if e.g.apiURL != "" {
 		if e.api, err = apiclient.New(e.g.apiURL, nil); err != nil {
 			return usageError("--api-url", "want http(s)://host[:port], got %q", e.g.apiURL)

@@ -141,28 +141,11 @@ func runMultisigProposeChange(ctx context.Context, e *env, args []string) (resul
 		Proposal: signed.Proposal.String(), Multisig: multisig.String(), Index: ms.ProposalIndex + 1,
 		Actions: governor.ConfigActionsJSON(actions), Stales: governor.ChangesMembership(actions),
 	}
-	if e.api == nil {
-		sig, err := e.chain.SendSigned(ctx, signed.Tx)
-		if err != nil {
-			return nil, fmt.Errorf("propose-change: %w", err)
-		}
-		res.Signature, res.Via, res.OnChain = sig.String(), "rpc", true
-		return res, nil
-	}
-	b64, err := signed.Base64()
+	sub, err := e.submitProposal(ctx, "propose-change", signed, apiclient.CreateProposalRequest{Description: description}, *wait)
 	if err != nil {
 		return nil, err
 	}
-	out, err := e.api.CreateProposal(ctx, apiclient.CreateProposalRequest{Transaction: b64, Description: description})
-	if err != nil {
-		return nil, fmt.Errorf("propose-change: %w", err)
-	}
-	res.Signature, res.Via, res.WorkflowID = out.Signature, "api", out.WorkflowID
-	if *wait > 0 {
-		if res.OnChain, err = waitProposed(ctx, e.api, out.Proposal, *wait); err != nil {
-			return nil, err
-		}
-	}
+	res.Signature, res.Via, res.WorkflowID, res.OnChain = sub.signature, sub.via, sub.workflowID, sub.onChain
 	return res, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -265,4 +266,28 @@ func TestKeygenWritesASolanaKeypairOnceAndAddressReadsIt(t *testing.T) {
 	replaced, err := chain.LoadKeypair(path)
 	require.NoError(t, err)
 	assert.NotEqual(t, kp.PublicKey(), replaced.PublicKey())
+}
+
+// A deployment of the governor under another address builds ugov for it: with -ldflags the
+// build signs for that id (its --program-id check passes and it goes to the network), while
+// the default build refuses the id before any request.
+func TestABuildForAnotherProgramIDSignsForIt(t *testing.T) {
+	other := solana.NewWallet().PublicKey().String()
+	bin := filepath.Join(t.TempDir(), "ugov")
+	build := exec.Command("go", "build", "-o", bin,
+		"-ldflags", "-X github.com/upgrade-governor/upgrade-governor/internal/governor.programID="+other, ".")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+
+	rpc := newTripwire(t)
+	o := ugov(t, nil, "show", keyA, "--program-id", other, "--rpc-url", rpc.URL)
+	require.Equal(t, 2, o.code, "the default build refuses another id: %s", o.stderr)
+	require.Contains(t, o.stderr, "--program-id: this build of ugov signs for the governor")
+	require.Zero(t, rpc.hits.Load())
+
+	cmd := exec.Command(bin, "show", keyA, "--program-id", other, "--rpc-url", rpc.URL)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	out, _ = cmd.CombinedOutput()
+	require.NotContains(t, string(out), "--program-id", "the build for %s accepts it", other)
+	require.Positive(t, rpc.hits.Load(), "it went on to the network: %s", out)
 }

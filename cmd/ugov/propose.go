@@ -141,29 +141,47 @@ func runPropose(ctx context.Context, e *env, args []string) (result, error) {
 		Proposal: signed.Proposal.String(), Multisig: multisig.String(), Index: ms.ProposalIndex + 1,
 		Program: program.String(), Buffer: buffer.String(), BufferHash: hex.EncodeToString(hash[:]),
 	}
-	if e.api == nil {
-		sig, err := e.chain.SendSigned(ctx, signed.Tx)
-		if err != nil {
-			return nil, fmt.Errorf("propose: %w", err)
-		}
-		res.Signature, res.Via, res.OnChain = sig.String(), "rpc", true
-		return res, nil
-	}
-	b64, err := signed.Base64()
+	sub, err := e.submitProposal(ctx, "propose", signed, apiclient.CreateProposalRequest{Description: description, Migration: plan}, *wait)
 	if err != nil {
 		return nil, err
 	}
-	out, err := e.api.CreateProposal(ctx, apiclient.CreateProposalRequest{Transaction: b64, Description: description, Migration: plan})
-	if err != nil {
-		return nil, fmt.Errorf("propose: %w", err)
+	res.Signature, res.Via, res.WorkflowID, res.OnChain = sub.signature, sub.via, sub.workflowID, sub.onChain
+	return res, nil
+}
+
+// submitted is how a signed propose transaction went out.
+type submitted struct {
+	signature, via, workflowID string
+	onChain                    bool
+}
+
+// submitProposal sends a member-signed propose transaction: straight to RPC without an API,
+// else through POST /proposals (req's other fields), waiting up to wait for the workflow to
+// land it on chain.
+func (e *env) submitProposal(ctx context.Context, cmd string, signed member.Signed, req apiclient.CreateProposalRequest, wait time.Duration) (submitted, error) {
+	if e.api == nil {
+		sig, err := e.chain.SendSigned(ctx, signed.Tx)
+		if err != nil {
+			return submitted{}, fmt.Errorf("%s: %w", cmd, err)
+		}
+		return submitted{signature: sig.String(), via: "rpc", onChain: true}, nil
 	}
-	res.Signature, res.Via, res.WorkflowID = out.Signature, "api", out.WorkflowID
-	if *wait > 0 {
-		if res.OnChain, err = waitProposed(ctx, e.api, out.Proposal, *wait); err != nil {
-			return nil, err
+	b64, err := signed.Base64()
+	if err != nil {
+		return submitted{}, err
+	}
+	req.Transaction = b64
+	out, err := e.api.CreateProposal(ctx, req)
+	if err != nil {
+		return submitted{}, fmt.Errorf("%s: %w", cmd, err)
+	}
+	sub := submitted{signature: out.Signature, via: "api", workflowID: out.WorkflowID}
+	if wait > 0 {
+		if sub.onChain, err = waitProposed(ctx, e.api, out.Proposal, wait); err != nil {
+			return submitted{}, err
 		}
 	}
-	return res, nil
+	return sub, nil
 }
 
 // parseHash reads a solana-verify hash: 64 hex digits.

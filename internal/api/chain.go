@@ -39,6 +39,8 @@ type Chain interface {
 	// Simulate runs a signed (or unsigned) transaction against the current state without
 	// landing it: nil, or the program or transaction error it would fail with.
 	Simulate(ctx context.Context, tx *solana.Transaction) error
+	// Budgeted is ixs behind a compute-unit limit from simulation and the priority fee.
+	Budgeted(ctx context.Context, ixs []solana.Instruction, payer solana.PublicKey) []solana.Instruction
 }
 
 // RPCChain is Chain over the project's chain client.

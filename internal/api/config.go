@@ -81,17 +81,7 @@ func (s *Server) buildProposeConfig(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	multisig, err := pubkeyField("multisig", b.Multisig)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	proposer, err := pubkeyField("proposer", b.Proposer)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	payer, err := optionalPayer(b.FeePayer, proposer)
+	multisig, proposer, payer, err := proposerFields(b.Multisig, b.Proposer, b.FeePayer)
 	if err != nil {
 		respond(c, err)
 		return
@@ -105,12 +95,8 @@ func (s *Server) buildProposeConfig(c *gin.Context) {
 		respond(c, invalidField("description", "at most %d bytes", governor.MaxDescriptionLen))
 		return
 	}
-	ms, err := s.governedMultisig(ctx, multisig, "multisig")
+	ms, err := s.proposersMultisig(ctx, multisig, proposer)
 	if err != nil {
-		respond(c, err)
-		return
-	}
-	if err := requireMember(ms, proposer, false, "proposer"); err != nil {
 		respond(c, err)
 		return
 	}

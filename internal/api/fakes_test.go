@@ -404,3 +404,9 @@ func randomSignature() solana.Signature {
 func (f *fakeChain) Simulate(context.Context, *solana.Transaction) error {
 	return errors.New("fakeChain does not simulate transactions: test this route on the local chain")
 }
+
+// Budgeted adds no compute budget: the fake runs nothing to measure. The routes' budgets are
+// checked on the local chain (TestBuiltTransactionsCarryAComputeBudgetOnLocalnet).
+func (f *fakeChain) Budgeted(_ context.Context, ixs []solana.Instruction, _ solana.PublicKey) []solana.Instruction {
+	return ixs
+}

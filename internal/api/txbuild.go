@@ -62,7 +62,8 @@ func (s *Server) unsignedTx(ctx context.Context, ix governor.Instruction, payer 
 	if err != nil {
 		return UnsignedTxResponse{}, nil, err
 	}
-	tx, err := solana.NewTransaction([]solana.Instruction{ix}, bh, solana.TransactionPayer(payer))
+	// Members sign a unit limit from simulation and the deployment's priority fee with it.
+	tx, err := solana.NewTransaction(s.chain.Budgeted(ctx, []solana.Instruction{ix}, payer), bh, solana.TransactionPayer(payer))
 	if err != nil {
 		return UnsignedTxResponse{}, nil, fmt.Errorf("build %s transaction: %w", ix.Name(), err)
 	}
@@ -92,6 +93,32 @@ func (s *Server) replyUnsigned(c *gin.Context, ix governor.Instruction, payer so
 		return
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// proposerFields parses what every propose builder takes: the multisig, the proposer and the
+// optional fee payer (the proposer by default).
+func proposerFields(multisig, proposer, feePayer string) (ms, prop, payer solana.PublicKey, err error) {
+	if ms, err = pubkeyField("multisig", multisig); err != nil {
+		return
+	}
+	if prop, err = pubkeyField("proposer", proposer); err != nil {
+		return
+	}
+	payer, err = optionalPayer(feePayer, prop)
+	return
+}
+
+// proposersMultisig reads the multisig a builder proposes to (served) and checks the proposer
+// is a member.
+func (s *Server) proposersMultisig(ctx context.Context, multisig, proposer solana.PublicKey) (*governor.Multisig, error) {
+	ms, err := s.governedMultisig(ctx, multisig, "multisig")
+	if err != nil {
+		return nil, err
+	}
+	if err := requireMember(ms, proposer, false, "proposer"); err != nil {
+		return nil, err
+	}
+	return ms, nil
 }
 
 // optionalPayer is the fee payer field, defaulting to the signing member.
@@ -126,12 +153,7 @@ func (s *Server) buildPropose(c *gin.Context) {
 		respond(c, err)
 		return
 	}
-	multisig, err := pubkeyField("multisig", b.Multisig)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	proposer, err := pubkeyField("proposer", b.Proposer)
+	multisig, proposer, payer, err := proposerFields(b.Multisig, b.Proposer, b.FeePayer)
 	if err != nil {
 		respond(c, err)
 		return
@@ -142,11 +164,6 @@ func (s *Server) buildPropose(c *gin.Context) {
 		return
 	}
 	buffer, err := pubkeyField("buffer", b.Buffer)
-	if err != nil {
-		respond(c, err)
-		return
-	}
-	payer, err := optionalPayer(b.FeePayer, proposer)
 	if err != nil {
 		respond(c, err)
 		return
@@ -182,12 +199,8 @@ func (s *Server) buildPropose(c *gin.Context) {
 			FromVersion: plan.FromVersion, VersionOffset: plan.VersionOffset, DataSize: plan.DataSize}
 		migration = m.TargetVersion
 	}
-	ms, err := s.governedMultisig(ctx, multisig, "multisig")
+	ms, err := s.proposersMultisig(ctx, multisig, proposer)
 	if err != nil {
-		respond(c, err)
-		return
-	}
-	if err := requireMember(ms, proposer, false, "proposer"); err != nil {
 		respond(c, err)
 		return
 	}

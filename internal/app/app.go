@@ -62,7 +62,7 @@ func NewTemporalClient(lc fx.Lifecycle, cfg config.Config, l *slog.Logger) (clie
 
 // NewChainClient is the Solana JSON-RPC client.
 func NewChainClient(lc fx.Lifecycle, cfg config.Config, l *slog.Logger) *chain.Client {
-	c := chain.New(cfg.RPCURL, chain.WithLogger(l.With("component", "chain")))
+	c := chain.New(cfg.RPCURL, chain.WithLogger(l.With("component", "chain")), chain.WithPriorityFee(cfg.Fee()))
 	lc.Append(fx.StopHook(func(context.Context) error { return c.Close() }))
 	return c
 }

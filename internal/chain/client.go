@@ -53,6 +53,11 @@ type Client struct {
 	bhMu           sync.Mutex
 	bh             *rpc.GetLatestBlockhashResult
 	bhAt           time.Time
+
+	// priorityFee is what Send bids per compute unit; feeCache holds recent percentiles.
+	priorityFee PriorityFee
+	feeMu       sync.Mutex
+	feeCache    map[string]feeEntry
 }
 
 // RetryPolicy bounds the retries of one RPC call that failed transiently (connection

@@ -467,7 +467,8 @@ func TestGovernanceFlowOnLocalnet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(te.Events) != 1 || te.Events[0].Instruction != 0 {
+	// Send puts the compute budget first: the governor's instruction is the second.
+	if len(te.Events) != 1 || te.Events[0].Instruction != 1 {
 		t.Fatalf("execute transaction events: %+v", te.Events)
 	}
 	executed, ok := te.Events[0].Event.(*governor.UpgradeExecuted)

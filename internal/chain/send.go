@@ -30,6 +30,8 @@ func (c *Client) Send(ctx context.Context, ixs []solana.Instruction, signers ...
 			}
 		}
 	}
+	// Every transaction carries a unit limit from simulation and the configured priority fee.
+	ixs = c.Budgeted(ctx, ixs, signers[0].PublicKey())
 	for resign := 0; ; resign++ {
 		// A re-sign asks the node again: the blockhash it had may be the one that expired.
 		bh, err := c.latestBlockhash(ctx, resign > 0)

@@ -16,10 +16,14 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/upgrade-governor/upgrade-governor/internal/chain"
+	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 )
 
-// DefaultProgramID is the upgrade-governor program's address on the local chain and in tests.
-const DefaultProgramID = "EBDwN1RPWW1HKkDSi6AqSowU9U4h44d249oPVkZT15c5"
+// DefaultProgramID is the governor's address this build was made for (internal/governor's
+// programID, set with -ldflags for a deployment under another id).
+var DefaultProgramID = governor.ProgramID.String()
 
 // Config is what both binaries need to reach Temporal, the chain and PostgreSQL.
 type Config struct {
@@ -44,9 +48,12 @@ type Config struct {
 	MaxExtendRentLamports string
 	// FeePayerMinLamports is the balance under which /readyz reports the fee payer low.
 	FeePayerMinLamports string
-	HTTPAddr            string
-	ProgramID           string
-	LogLevel            string
+	// PriorityFee is what the worker's and the members' transactions bid per compute unit:
+	// micro-lamports, pNN (a percentile of recent fees) or pNN:FLOOR.
+	PriorityFee string
+	HTTPAddr    string
+	ProgramID   string
+	LogLevel    string
 	// PublicURL is where people reach the API and its /ui/ (links in notifications and feeds).
 	PublicURL string
 	// WebhookAllowHTTP ("true"/"false") accepts http:// webhook URLs.
@@ -83,6 +90,8 @@ var settings = []setting{
 		func(c *Config) *string { return &c.MaxExtendRentLamports }},
 	{"fee-payer-min-balance", "UG_FEE_PAYER_MIN_LAMPORTS", "100000000", "fee-payer balance (lamports) under which /readyz reports it low",
 		func(c *Config) *string { return &c.FeePayerMinLamports }},
+	{"priority-fee", "UG_PRIORITY_FEE", "p50", "priority fee per compute unit: micro-lamports, pNN (that percentile of recent fees on the transaction's accounts) or pNN:FLOOR",
+		func(c *Config) *string { return &c.PriorityFee }},
 	{"http-addr", "UG_HTTP_ADDR", "127.0.0.1:8080", "HTTP listen address of the apiserver",
 		func(c *Config) *string { return &c.HTTPAddr }},
 	{"program-id", "UG_PROGRAM_ID", DefaultProgramID, "address of the upgrade-governor program",
@@ -200,10 +209,11 @@ func (c Config) Validate() error {
 		{"UG_WS_URL", checkOptionalURL(c.WSURL, "ws", "wss")},
 		{"UG_DATABASE_URL", checkDatabaseURL(c.DatabaseURL)},
 		{"UG_HTTP_ADDR", checkHostPort(c.HTTPAddr)},
-		{"UG_PROGRAM_ID", checkPubkey(c.ProgramID)},
+		{"UG_PROGRAM_ID", checkProgramID(c.ProgramID)},
 		{"UG_LOG_LEVEL", checkLogLevel(c.LogLevel)},
 		{"UG_MAX_EXTEND_RENT_LAMPORTS", checkLamports(c.MaxExtendRentLamports)},
 		{"UG_FEE_PAYER_MIN_LAMPORTS", checkLamports(c.FeePayerMinLamports)},
+		{"UG_PRIORITY_FEE", checkPriorityFee(c.PriorityFee)},
 		{"UG_PUBLIC_URL", checkURL(c.PublicURL, "http", "https")},
 		{"UG_WEBHOOK_ALLOW_HTTP", checkBool(c.WebhookAllowHTTP)},
 		{"UG_WEBHOOK_ALLOW_PRIVATE", checkBool(c.WebhookAllowPrivate)},
@@ -408,6 +418,32 @@ func checkPubkey(v string) error {
 		return fmt.Errorf("not a base58 public key: %w", err)
 	}
 	return nil
+}
+
+// checkProgramID accepts the id this build was made for only: the program's id is fixed at
+// compile time, and a binary that decoded another program's accounts with this one's layout
+// would mislead.
+func checkProgramID(v string) error {
+	if err := checkPubkey(v); err != nil {
+		return err
+	}
+	if v != governor.ProgramID.String() {
+		return fmt.Errorf("this build serves the governor %s, not %s: build the program with your id (anchor keys sync) "+
+			"and these binaries with -ldflags \"-X github.com/upgrade-governor/upgrade-governor/internal/governor.programID=%s\"",
+			governor.ProgramID, v, v)
+	}
+	return nil
+}
+
+func checkPriorityFee(v string) error {
+	_, err := chain.ParsePriorityFee(v)
+	return err
+}
+
+// Fee is PriorityFee parsed (Validate has checked it parses).
+func (c Config) Fee() chain.PriorityFee {
+	p, _ := chain.ParsePriorityFee(c.PriorityFee)
+	return p
 }
 
 func checkLamports(v string) error {

@@ -38,6 +38,8 @@ func TestDefaults(t *testing.T) {
 		// 1 SOL of ExtendProgram rent per proposal (about 143 KiB); 0.1 SOL floor.
 		MaxExtendRentLamports: "1000000000",
 		FeePayerMinLamports:   "100000000",
+		// The median of recent fees on the transaction's accounts, as a busy cluster needs.
+		PriorityFee: "p50",
 		// Webhooks: strict (https, public addresses only) unless the operator says otherwise.
 		PublicURL:           "http://127.0.0.1:8080",
 		WebhookAllowHTTP:    "false",
@@ -73,7 +75,7 @@ func TestEnvironmentThenFlags(t *testing.T) {
 
 func TestEveryFieldHasAnEnvironmentVariable(t *testing.T) {
 	vars := config.EnvVars()
-	assert.Len(t, vars, 16)
+	assert.Len(t, vars, 17)
 	for _, v := range vars {
 		assert.True(t, strings.HasPrefix(v, "UG_"), v)
 	}
@@ -167,4 +169,27 @@ func TestGoSyntaxFormatRedactsToo(t *testing.T) {
 	c := config.Default()
 	c.DatabaseURL = dbURL
 	assert.NotContains(t, fmt.Sprintf("%#v", c), "s3cret-pw")
+}
+
+func TestPriorityFeeIsParsedAndBadValuesNameTheVariable(t *testing.T) {
+	c, err := config.Load("worker", nil, env(map[string]string{"UG_DATABASE_URL": dbURL, "UG_PRIORITY_FEE": "p75:1000"}))
+	require.NoError(t, err)
+	assert.Equal(t, 75, c.Fee().Percentile)
+	assert.EqualValues(t, 1000, c.Fee().MicroLamports)
+	for _, bad := range []string{"p0", "p101", "fast", "-5", "p50:x"} {
+		_, err := config.Load("worker", nil, env(map[string]string{"UG_DATABASE_URL": dbURL, "UG_PRIORITY_FEE": bad}))
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), "UG_PRIORITY_FEE", bad)
+	}
+}
+
+func TestAProgramIDOtherThanTheBuildsIsRefused(t *testing.T) {
+	other := "11111111111111111111111111111112"
+	_, err := config.Load("worker", nil, env(map[string]string{"UG_DATABASE_URL": dbURL, "UG_PROGRAM_ID": other}))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "UG_PROGRAM_ID")
+	assert.Contains(t, err.Error(), "-ldflags")
+	c, err := config.Load("worker", nil, env(map[string]string{"UG_DATABASE_URL": dbURL, "UG_PROGRAM_ID": config.DefaultProgramID}))
+	require.NoError(t, err)
+	assert.Equal(t, config.DefaultProgramID, c.ProgramID)
 }

@@ -8,8 +8,18 @@ import (
 	"github.com/gagliardetto/solana-go"
 )
 
-// ProgramID is the address the program declares (declare_id! in lib.rs).
-var ProgramID = solana.MustPublicKeyFromBase58("EBDwN1RPWW1HKkDSi6AqSowU9U4h44d249oPVkZT15c5")
+// programID is the governor's address as this build knows it. Anchor fixes a program's id at
+// compile time (declare_id!), so a deployment under another id builds the program with it
+// (`anchor keys sync`) and these binaries with it too:
+//
+//	go build -ldflags "-X github.com/upgrade-governor/upgrade-governor/internal/governor.programID=<ADDRESS>" ./...
+//
+// Every builder, PDA, decoder and event check then uses it; UG_PROGRAM_ID must name the same.
+var programID = "EBDwN1RPWW1HKkDSi6AqSowU9U4h44d249oPVkZT15c5"
+
+// ProgramID is the address the program declares (declare_id! in lib.rs), or the one this build
+// was made for (programID).
+var ProgramID = solana.MustPublicKeyFromBase58(programID)
 
 // Limits the program enforces (state.rs); builders do not check them, the program does.
 const (

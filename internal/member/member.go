@@ -26,7 +26,8 @@ func (s Signed) Base64() (string, error) {
 	return s.Tx.ToBase64()
 }
 
-// Sign builds a transaction of ixs with a fresh blockhash, paid by signers[0].
+// Sign builds a transaction of ixs with a fresh blockhash and a compute budget, paid by
+// signers[0].
 func Sign(ctx context.Context, c *chain.Client, ixs []solana.Instruction, signers ...*chain.Keypair) (*solana.Transaction, error) {
 	if len(signers) == 0 {
 		return nil, fmt.Errorf("sign: no signer")
@@ -38,6 +39,8 @@ func Sign(ctx context.Context, c *chain.Client, ixs []solana.Instruction, signer
 			}
 		}
 	}
+	// A unit limit from simulation and the client's priority fee, as the worker's own sends.
+	ixs = c.Budgeted(ctx, ixs, signers[0].PublicKey())
 	bh, err := c.RPC().GetLatestBlockhash(ctx, rpc.CommitmentConfirmed)
 	if err != nil {
 		return nil, fmt.Errorf("sign: latest blockhash: %w", err)

@@ -118,6 +118,7 @@ func TestBrowserUI(t *testing.T) {
 		"UG_E2E_BUFFERS="+string(bufs),
 		"UG_E2E_BUFFER_HASH="+w.hash,
 		"UG_E2E_MISSING_ACCOUNT="+w.missing.String(),
+		"UG_E2E_NEW_MEMBER="+w.newMember.String(),
 		fmt.Sprintf("UG_E2E_ACCOUNTS=%d", accounts),
 		"UG_E2E_SCREENSHOTS="+shots,
 		"UG_E2E_RESULT="+result,
@@ -128,7 +129,7 @@ func TestBrowserUI(t *testing.T) {
 	t.Logf("screenshots: %s", shots)
 
 	// What the browser did is what the chain, the index and the audit trail say.
-	var res struct{ Executed, Cancelled string }
+	var res struct{ Executed, Cancelled, Config, Stale string }
 	raw, err := os.ReadFile(result)
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(raw, &res))
@@ -154,6 +155,29 @@ func TestBrowserUI(t *testing.T) {
 		approvers[e.Actor] = true
 	}
 	require.Equal(t, map[string]bool{w.memberAddrs[0]: true, w.memberAddrs[1]: true, w.memberAddrs[2]: true}, approvers)
+
+	// The change of the multisig made in the page: member 5 replaced by the new key, the
+	// proposal made meanwhile stale (still active on chain, refused approval and execution),
+	// and the index's history the creation, then the change.
+	ms, err := st.Chain.GetMultisig(ctx, w.multisig)
+	require.NoError(t, err)
+	require.True(t, ms.IsMember(w.newMember), "the new key is a member")
+	require.False(t, ms.IsMember(solana.MustPublicKeyFromBase58(w.memberAddrs[4])), "member 5 is no longer a member")
+	require.EqualValues(t, 3, ms.Threshold)
+	config, err := st.Chain.GetProposal(ctx, solana.MustPublicKeyFromBase58(res.Config))
+	require.NoError(t, err)
+	require.Equal(t, governor.ProposalExecuted, config.Status)
+	require.True(t, config.IsConfig())
+	stale, err := st.Chain.GetProposal(ctx, solana.MustPublicKeyFromBase58(res.Stale))
+	require.NoError(t, err)
+	require.Equal(t, governor.ProposalActive, stale.Status)
+	require.True(t, ms.IsStale(stale.Index), "the proposal made before the change executed is stale")
+	history, err := s.ListMultisigConfigs(ctx, w.multisig.String(), 0)
+	require.NoError(t, err)
+	require.Len(t, history, 2, "the creation, then the change")
+	require.Equal(t, res.Config, history[0].Proposal)
+	require.Contains(t, history[0].Members, w.newMember.String())
+	require.Contains(t, history[1].Members, w.memberAddrs[4])
 }
 
 // world is what setUp made on chain for the browser.
@@ -165,6 +189,7 @@ type world struct {
 	buffers     []string
 	hash        string
 	missing     solana.PublicKey
+	newMember   solana.PublicKey // replaces member 5 through the change page; no key needed
 }
 
 // setUp makes a 3-of-5 multisig with a one-hour timelock (the program's minimum) and the
@@ -236,6 +261,7 @@ func setUp(ctx context.Context, t *testing.T, st *devstack.Stack) world {
 	h := loader.ELFHash(v2)
 	w.hash = hex.EncodeToString(h[:])
 	w.missing = newKey().PublicKey()
+	w.newMember = newKey().PublicKey()
 	t.Logf("multisig %s, program %s, buffers %v, v2 hash %s", w.multisig, w.program, w.buffers, w.hash)
 	return w
 }

@@ -26,6 +26,8 @@ const PROGRAM = env('UG_E2E_PROGRAM');
 const BUFFERS = JSON.parse(env('UG_E2E_BUFFERS'));
 const HASH = env('UG_E2E_BUFFER_HASH');
 const MISSING = env('UG_E2E_MISSING_ACCOUNT');
+// A key that is no member yet: the change of the multisig replaces member 5 with it.
+const NEW_MEMBER = env('UG_E2E_NEW_MEMBER');
 const ACCOUNTS = Number(env('UG_E2E_ACCOUNTS'));
 const SHOTS = env('UG_E2E_SCREENSHOTS');
 const RESULT = env('UG_E2E_RESULT');
@@ -362,13 +364,17 @@ async function run(browser) {
   await waitText(page, '#threshold', /^3 of 5$/);
   await shot(page, '14-system');
 
+  const { config, stale } = await changeTheMultisig(page);
+
   step('a phone: the same pages, readable without sideways scrolling');
   const phone = await newPage(browser, { viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
   for (const [hash, name, ready] of [
-    ['#/', '15-phone-proposals', `tr[data-proposal="${executedAddr}"]`],
-    [`#/proposals/${executedAddr}`, '16-phone-proposal', '#migration-text'],
-    ['#/new', '17-phone-new-proposal', '#p-buffer'],
-    [`#/system/${MULTISIG}`, '18-phone-system', '#members'],
+    ['#/', '25-phone-proposals', `tr[data-proposal="${executedAddr}"]`],
+    [`#/proposals/${executedAddr}`, '26-phone-proposal', '#migration-text'],
+    ['#/new', '27-phone-new-proposal', '#p-buffer'],
+    [`#/system/${MULTISIG}`, '28-phone-system', '#history'],
+    [`#/proposals/${config}`, '29-phone-config-proposal', '#change-list'],
+    [`#/change/${MULTISIG}`, '30-phone-change', '#c-add-kind'],
   ]) {
     await phone.goto(`${API}/ui/${hash}`);
     await phone.locator(ready).first().waitFor();
@@ -380,10 +386,162 @@ async function run(browser) {
   await phone.goto(`${API}/ui/#/proposals/${executedAddr}`);
   await phone.locator('#migration-text').waitFor();
   await phone.locator('#audit').evaluate((el) => el.scrollIntoView());
-  await shot(phone, '19-phone-proposal-audit', false);
+  await shot(phone, '31-phone-proposal-audit', false);
   await phone.context().close();
 
-  fs.writeFileSync(RESULT, JSON.stringify({ executed: executedAddr, cancelled: cancelledAddr }));
+  fs.writeFileSync(RESULT, JSON.stringify({ executed: executedAddr, cancelled: cancelledAddr, config, stale }));
+}
+
+// The multisig governs itself: member 5's key is replaced (remove it, add a new one) by a
+// config proposal made on the change page, approved by three members, executed after the
+// timelock. A second config proposal made meanwhile goes stale. The system page shows the new
+// members and the history.
+async function changeTheMultisig(page) {
+  const change = (n) => page.locator('#change-list > li.change').nth(n);
+  const addChange = async (kind) => {
+    await page.selectOption('#c-add-kind', kind);
+    await page.click('#c-add');
+  };
+
+  step('change the multisig: the program refuses what it would refuse, each error beside its change');
+  await chooseAccount(page, 0);
+  const signedBefore = await signLog(page);
+  await page.click('#change-link');
+  await waitText(page, 'h1', /Change the multisig/);
+  assert.equal(await page.inputValue('#c-multisig'), MULTISIG, 'the form starts with the multisig looked at');
+  await waitText(page, '#c-current', /Now: 3 of 5 members, timelock 1 h/);
+  await addChange('remove_member');
+  await addChange('add_member');
+  await addChange('set_threshold');
+  await change(0).locator('[name=member]').fill(MEMBERS[4]);
+  // Valid base58, so the browser lets it through; the API names it (the all-zero key).
+  await change(1).locator('[name=member]').fill('11111111111111111111111111111111');
+  await change(2).locator('[name=threshold]').fill('6');
+  await page.fill('#c-description', "Replace member 5's lost key");
+  await checkLabels(page, 'change the multisig');
+  await page.click('#propose-change');
+  await page.locator('#action-result [role=alert][data-code="invalid_field"]').waitFor();
+  await waitText(page, '#action-result', /actions\[1\]\.member/);
+  assert.equal(await change(1).locator('[name=member]').getAttribute('aria-invalid'), 'true');
+  assert.match((await change(1).locator('.field-error:not([hidden])').first().textContent()) ?? '', /all-zero/);
+  await shot(page, '15-change-field-error');
+
+  await change(1).locator('[name=member]').fill(NEW_MEMBER);
+  await page.click('#propose-change');
+  // After the removal there are 5 members; a threshold of 6 breaks the program's rule.
+  await page.locator('#action-result [role=alert][data-code="config_refused"]').waitFor({ timeout: 60_000 });
+  await waitText(page, '#c-changes-error', /refuses/);
+  assert.equal(await signLog(page), signedBefore, 'nothing was signed');
+  await shot(page, '16-change-refused');
+
+  step('propose: remove member 5, add the new key; the review lists the changes before the wallet signs');
+  await change(2).locator('[data-action=remove-change]').click();
+  assert.equal(await page.locator('#change-list > li.change').count(), 2);
+  await page.click('#propose-change');
+  await sign(page, {
+    Action: 'Propose a change of the multisig',
+    'Change 1': `Remove ${MEMBERS[4]} from the members`,
+    'Change 2': `Add ${NEW_MEMBER} as a member`,
+    'Once executed': 'stale',
+    Description: "Replace member 5's lost key",
+    'Signed by (you)': MEMBERS[0],
+  }, '17-review-propose-change');
+  await page.waitForURL(/#\/proposals\/[1-9A-HJ-NP-Za-km-z]+$/);
+  const config = page.url().split('/').pop();
+  step(`config proposal ${config}: waiting for it to land on chain`);
+  await waitText(page, '#proposal-status', /Collecting approvals/, 90_000);
+  await waitText(page, '#change-list', new RegExp(`Remove ${MEMBERS[4]} from the members`));
+  await waitText(page, '#change-list', new RegExp(`Add ${NEW_MEMBER} as a member`));
+  assert.equal(await page.locator('#buffer-hash').count(), 0, 'a config proposal has no buffer hash');
+  await shot(page, '18-config-proposal');
+
+  step('member 2 proposes another change meanwhile (a 2-hour timelock): it will go stale');
+  await chooseAccount(page, 1);
+  await page.click('nav >> text=Change multisig');
+  await waitText(page, 'h1', /Change the multisig/);
+  await addChange('set_timelock');
+  await change(0).locator('[name=seconds]').fill('2');
+  await page.click('#propose-change');
+  await sign(page, { Action: 'Propose a change of the multisig', 'Change 1': 'Set the timelock to 2 hours (7200 s)', 'Signed by (you)': MEMBERS[1] });
+  await page.waitForURL(/#\/proposals\/[1-9A-HJ-NP-Za-km-z]+$/);
+  const stale = page.url().split('/').pop();
+  assert.notEqual(stale, config);
+  await waitText(page, '#proposal-status', /Collecting approvals/, 90_000);
+  const staleIndex = Number((await waitText(page, 'h1', /Proposal #\d+/)).match(/#(\d+)/)[1]);
+
+  step('members 1, 2 and 3 approve the replacement; the timelock starts');
+  await page.evaluate((a) => { location.hash = `#/proposals/${a}`; }, config);
+  await waitText(page, '#change-list', new RegExp(NEW_MEMBER));
+  for (const i of [0, 1, 2]) {
+    await chooseAccount(page, i);
+    await page.click('#approve');
+    await sign(page, { Action: 'Approve the change of the multisig', Proposal: config, 'Change 2': NEW_MEMBER, 'Signed by (you)': MEMBERS[i] },
+      i === 0 ? '19-review-approve-change' : undefined);
+    await waitText(page, '#action-result', new RegExp(`Approved: ${i + 1} of 3`), 90_000);
+  }
+  await waitText(page, '#proposal-status', /Approved, in timelock/);
+  await waitText(page, '#eta-countdown', /^in /);
+
+  // The index signals the workflow on each approval it sees; one that arrives after the time
+  // travel makes the worker execute on its own. Let the index catch up first, so the member's
+  // request is what executes it (unless the worker still gets there first: both are fine).
+  await waitText(page, '#workflow-step', /timelock/);
+  await page.waitForFunction(() => document.querySelectorAll('#approval-history tbody tr').length === 3);
+  await page.waitForTimeout(2_000);
+
+  step('time travel past the eta, then ask to execute the change');
+  const eta = Date.parse(await page.getAttribute('#eta-countdown', 'datetime'));
+  await rpc('surfnet_timeTravel', [{ absoluteTimestamp: eta + 1000 }]);
+  await page.waitForFunction(() => /^passed /.test(document.querySelector('#eta-countdown')?.textContent ?? '') ||
+    /Executed/.test(document.querySelector('#proposal-status')?.textContent ?? ''), null, { timeout: 20_000 });
+  if (/Executed/.test((await page.textContent('#proposal-status')) ?? '')) {
+    step('the worker executed it on its own (a signal woke it after the time travel); nothing to ask');
+  } else {
+    await page.click('#execute');
+    await sign(page, { Action: 'Ask to execute the change of the multisig', Proposal: config });
+    await waitText(page, '#action-result', /Asked/, 60_000);
+  }
+  await waitText(page, '#proposal-status', /Executed/, 180_000);
+  await shot(page, '20-config-executed');
+
+  step('the proposal made before the change executed is stale: no approve, no execute');
+  await page.evaluate((a) => { location.hash = `#/proposals/${a}`; }, stale);
+  await waitText(page, '#stale-reason', /no further approvals or execution/, 60_000);
+  await waitText(page, '#proposal-stale', /Stale/);
+  assert.equal(await page.isDisabled('#approve'), true, 'a stale proposal offers no approval');
+  assert.equal(await page.isDisabled('#execute'), true, 'a stale proposal offers no execution');
+  assert.equal(await page.isDisabled('#cancel'), false, 'a stale proposal can still be cancelled');
+  await shot(page, '21-stale-proposal');
+
+  step('the list: "config: <changes>" where the program would be, and the stale one says so');
+  await page.click('nav >> text=Proposals');
+  await waitText(page, `tr[data-proposal="${config}"] td[data-label="Program"]`, /^config: Remove .* from the members; Add .* as a member$/);
+  await waitText(page, `tr[data-proposal="${config}"]`, /Executed/);
+  await waitText(page, `tr[data-proposal="${stale}"] td[data-label="Status"]`, /stale/);
+  await waitText(page, `tr[data-proposal="${stale}"] td[data-label="Program"]`, /^config: Set the timelock to 2 hours/);
+  await shot(page, '22-proposals-with-config');
+
+  step('the system page: the new members, the history, up to which proposal others are stale');
+  await page.click('nav >> text=System');
+  await waitText(page, '#members', new RegExp(NEW_MEMBER), 60_000);
+  assert.ok(!((await page.textContent('#members')) ?? '').includes(MEMBERS[4]), 'member 5 is no longer a member');
+  await waitText(page, '#threshold', /^3 of 5$/);
+  await waitText(page, '#stale-index', new RegExp(`^up to #${staleIndex}$`));
+  await waitText(page, '#history tbody', new RegExp('added'), 60_000);
+  const rows = await page.locator('#history tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-proposal')));
+  assert.deepEqual(rows, [config, 'creation'], 'the history: the change, then the creation');
+  await waitText(page, `#history tr[data-proposal="${config}"] td[data-label="Members"]`, new RegExp(`Removed: ${MEMBERS[4].slice(0, 4)}`));
+  await page.locator('#history').evaluate((el) => el.scrollIntoView());
+  await shot(page, '23-system-history', false);
+
+  step('the change itself is not stale, though its index is within the stale ones');
+  await page.evaluate((a) => { location.hash = `#/proposals/${a}`; }, config);
+  await waitText(page, '#proposal-status', /Executed/);
+  await waitText(page, '#workflow-step', /done/);
+  await page.waitForTimeout(3_000); // a refresh or two
+  assert.equal(await page.locator('#proposal-stale, #stale-reason').count(), 0, 'the executed change is not shown stale');
+  assert.ok(!/stale/.test((await page.textContent(`#proposal-fields`)) ?? ''), 'its status is not stale');
+  return { config, stale };
 }
 
 main().catch((e) => {

@@ -7,9 +7,17 @@ export interface Proposal {
   address: string;
   multisig: string;
   index: number;
+  // An upgrade of a governed program, or a change of the multisig itself (actions); a config
+  // proposal's target_program, buffer and buffer_hash are empty.
+  kind: 'upgrade' | 'config';
   target_program: string;
   buffer: string;
   buffer_hash: string;
+  actions?: ConfigAction[];
+  // A change of the members or threshold executed after this proposal was created: the program
+  // refuses its approval and execution; it can still be cancelled.
+  stale?: boolean;
+  stale_reason?: string;
   proposer: string;
   description: string;
   status: string; // active, approved, executed, cancelled, expired, or pending (workflow only)
@@ -34,6 +42,23 @@ export interface Proposal {
   // GET /proposals/:id only: what may be done now and by whom (the server's lifecycle rules).
   allowed_actions?: AllowedAction[];
 }
+
+/** ConfigAction is one change of a config proposal, as the API writes it (openapi.yaml). */
+export interface ConfigAction {
+  kind: ConfigActionKind | string; // an index row that does not decode has kind "unreadable"
+  member?: string;
+  guardian?: string;
+  program?: string;
+  threshold?: number;
+  seconds?: number;
+  // set_program_authority: the program's new upgrade authority; absent or null makes it immutable.
+  new_authority?: string | null;
+  summary?: string; // output only: the server's words
+}
+
+export type ConfigActionKind =
+  | 'add_member' | 'remove_member' | 'set_threshold' | 'set_timelock' | 'set_proposal_lifetime'
+  | 'set_grace' | 'set_guardian' | 'set_program_authority';
 
 export interface AllowedAction {
   action: 'approve' | 'execute' | 'cancel' | 'emergency_stop' | 'migrate';
@@ -62,6 +87,9 @@ export interface ProposalState {
   cancel_signature?: string;
   migration_workflow_id?: string;
   last_error?: string;
+  // The proposal's index is at or below the multisig's stale index, whatever its status: the
+  // page shows Proposal.stale, which the API sets for open proposals only.
+  stale?: boolean;
 }
 
 export interface WorkflowView {
@@ -158,6 +186,24 @@ export interface Multisig {
   guardian: string;
   paused: boolean;
   proposal_index: number;
+  // Proposals up to this index were made stale by a config change of the members or threshold.
+  stale_proposal_index: number;
+  history: MultisigConfig[]; // newest first: the creation, then each executed config proposal
+}
+
+/** MultisigConfig is one configuration in a multisig's history: who was a member when. */
+export interface MultisigConfig {
+  signature: string;
+  slot: number;
+  proposal?: string; // the config proposal that set it; absent for the creation
+  effective_at: string;
+  members: string[];
+  threshold: number;
+  timelock_seconds: number;
+  proposal_lifetime_seconds: number;
+  grace_seconds: number | null; // null for the creation
+  guardian: string;
+  stale_proposal_index: number;
 }
 
 export interface TxSummary {
@@ -170,6 +216,7 @@ export interface TxSummary {
   buffer_hash?: string;
   description?: string;
   migration_target_version?: number;
+  actions?: ConfigAction[]; // a config proposal's changes, each with its summary
   fee_payer: string;
   signers: string[];
   blockhash: string;

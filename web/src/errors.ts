@@ -21,6 +21,8 @@ export const explanations: Record<string, string> = {
   below_threshold: 'Too few members signed.',
   replayed_transaction: 'This transaction was already submitted.',
   stale_proposal_index: 'Another proposal was made meanwhile; review and sign again.',
+  stale_proposal: 'A change of the members or threshold executed after this proposal was made: it can no longer be approved or executed. Propose it again.',
+  config_refused: 'The governance program refuses this change of the multisig; nothing was proposed.',
   migration_mismatch: 'The migration plan does not match the transaction.',
   missing_token: 'This needs an operator or guardian token.',
   invalid_token: 'The token is not valid.',

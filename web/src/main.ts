@@ -4,6 +4,7 @@ import type { Wallet } from '@wallet-standard/base';
 import { h, replace } from './dom';
 import { short } from './format';
 import { startCountdowns, type Page } from './page';
+import { changePage } from './pages/change';
 import { listPage } from './pages/list';
 import { newProposalPage } from './pages/new';
 import { proposalPage } from './pages/proposal';
@@ -19,6 +20,7 @@ function route(): { page: Page; nav: string } {
   const params = new URLSearchParams(query);
   if (parts[0] === 'proposals' && parts[1]) return { page: proposalPage(parts[1]), nav: 'list' };
   if (parts[0] === 'new') return { page: newProposalPage(), nav: 'new' };
+  if (parts[0] === 'change') return { page: changePage(parts[1] ?? ''), nav: 'change' };
   if (parts[0] === 'system') return { page: systemPage(parts[1] ?? ''), nav: 'system' };
   return { page: listPage(params.get('status') ?? '', params.get('multisig') ?? ''), nav: 'list' };
 }

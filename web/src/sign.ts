@@ -1,11 +1,12 @@
 // A governance action from the page: the API builds the unsigned transaction, the page checks
 // its bytes and shows what it does, the member confirms, the wallet signs, the page checks the
 // signed bytes and posts them to the governance route. The server never sees a key.
-import type { TxSummary, UnsignedTx } from './api';
+import type { ConfigAction, TxSummary, UnsignedTx } from './api';
 import { config, settings } from './app';
+import { actionKeys, changeText, consequences, describeChange, sameAction } from './changes';
 import { h, replace } from './dom';
 import { PageError } from './errors';
-import { checkSigned, checkUnsigned, toBase64, WireError, type CheckedUnsigned } from './txwire';
+import { checkSigned, checkUnsigned, contains, fromBase58, toBase64, WireError, type CheckedUnsigned } from './txwire';
 import { sign, walletState } from './wallet';
 
 export interface Action<R> {
@@ -14,7 +15,7 @@ export interface Action<R> {
   build(signer: string): Promise<UnsignedTx>;
   submit(signedTransaction: string): Promise<R>;
   /** expect lists what the page asked for; the transaction must name each of them. */
-  expect?: { proposal?: string; program?: string; buffer?: string; bufferHash?: string };
+  expect?: { proposal?: string; program?: string; buffer?: string; bufferHash?: string; actions?: ConfigAction[] };
   /** extra rows for the review (a reason, the migration plan). */
   extra?: [string, string][];
 }
@@ -24,9 +25,21 @@ const instructionWords: Record<string, string> = {
   approve_upgrade: 'Approve the upgrade',
   cancel_upgrade: 'Cancel the upgrade',
   execute_upgrade: 'Ask to execute the upgrade',
+  propose_config: 'Propose a change of the multisig',
+  execute_config: 'Ask to execute the change of the multisig',
   pause_system: 'Pause the system',
   resume_system: 'Resume the system',
 };
+
+// A config proposal is approved and cancelled by the same instructions as an upgrade.
+const configInstructionWords: Record<string, string> = {
+  approve_upgrade: 'Approve the change of the multisig',
+  cancel_upgrade: 'Cancel the change of the multisig',
+};
+
+function actionWords(s: TxSummary): string {
+  return (s.actions?.length ? configInstructionWords[s.instruction] : undefined) ?? instructionWords[s.instruction] ?? s.instruction;
+}
 
 export async function run<R>(a: Action<R>, progress: (text: string) => void): Promise<R> {
   const { wallet, account } = walletState();
@@ -76,6 +89,18 @@ function checkExpected(a: Action<unknown>, s: TxSummary, c: CheckedUnsigned): vo
   if (s.instruction === 'propose_upgrade' && s.buffer_hash && !contains(c.message, fromHex(s.buffer_hash))) {
     throw new WireError('the transaction does not carry the buffer hash it claims');
   }
+  if (e.actions) {
+    // The changes reviewed are the server's reading of the transaction; they must be the ones
+    // asked for, and every key they name must be in the bytes the wallet signs.
+    const got = s.actions ?? [];
+    if (got.length !== e.actions.length || e.actions.some((a, i) => !sameAction(a, got[i]))) {
+      throw new WireError(`the server's summary lists other changes than the ones you entered: ${got.map((a) => changeText(a)).join('; ') || 'none'}`);
+    }
+    for (const key of e.actions.flatMap(actionKeys)) {
+      const bytes = fromBase58(key);
+      if (!bytes || !contains(c.message, bytes)) throw new WireError(`the transaction does not carry ${key}, which a change names`);
+    }
+  }
 }
 
 function fromHex(hex: string): Uint8Array {
@@ -84,17 +109,22 @@ function fromHex(hex: string): Uint8Array {
   return out;
 }
 
-function contains(hay: Uint8Array, needle: Uint8Array): boolean {
-  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
-    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
-    return true;
-  }
-  return false;
-}
+// A row of the review: label, value, monospace, a warning.
+type Row = [string, string, boolean?, boolean?];
 
 function review(dialog: HTMLDialogElement, a: Action<unknown>, s: TxSummary, walletName: string, signer: string): Promise<boolean> {
-  const rows: [string, string, boolean?][] = [
-    ['Action', instructionWords[s.instruction] ?? s.instruction],
+  // A config proposal's changes, as the server read them from the transaction, each in words;
+  // what cannot be undone is said beside it.
+  const changes = s.actions ?? [];
+  const changeRows = changes.flatMap((c, i): Row[] => {
+    const warning = describeChange(c).warning;
+    const row: Row = [`Change ${i + 1}`, changeText(c, undefined, true)];
+    return warning ? [row, [`Change ${i + 1}: warning`, warning, false, true]] : [row];
+  });
+  const rows: Row[] = [
+    ['Action', actionWords(s)],
+    ...changeRows,
+    ...(s.instruction === 'propose_config' ? consequences(changes).map((t, i): Row => [i ? 'Also' : 'Once executed', t]) : []),
     ['Program', s.program ?? '', true],
     ['Buffer', s.buffer ?? '', true],
     ['Buffer hash (SHA-256 of the ELF)', s.buffer_hash ?? '', true],
@@ -111,8 +141,8 @@ function review(dialog: HTMLDialogElement, a: Action<unknown>, s: TxSummary, wal
     h('form', { method: 'dialog', class: 'review' },
       h('h2', { id: 'review-title' }, `Review: ${a.title}`),
       h('p', {}, `Check these against your own records. ${walletName} will then ask you to sign exactly this transaction; the server never sees your key.`),
-      h('dl', { class: 'fields review-fields' }, rows.filter(([, v]) => v !== '').map(([k, v, mono]) => [
-        h('dt', {}, k), h('dd', { class: mono ? 'mono' : null, 'data-field': k }, v),
+      h('dl', { class: 'fields review-fields' }, rows.filter(([, v]) => v !== '').map(([k, v, mono, warn]) => [
+        h('dt', {}, k), h('dd', { class: [mono ? 'mono' : '', warn ? 'warning' : ''].join(' ').trim() || null, 'data-field': k }, v),
       ])),
       h('p', { class: 'dialog-status', role: 'status', 'aria-live': 'polite' }),
       h('div', { class: 'buttons' },

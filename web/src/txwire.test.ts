@@ -1,6 +1,6 @@
 import nacl from 'tweetnacl';
 import { describe, expect, test } from 'vitest';
-import { checkSigned, checkUnsigned, parseMessage, parseTransaction, toBase58, toBase64, WireError } from './txwire';
+import { checkSigned, checkUnsigned, contains, fromBase58, parseMessage, parseTransaction, toBase58, toBase64, WireError } from './txwire';
 
 // A legacy message as solana-go builds one: header (2 signers, 0 read-only signed, 1 read-only
 // unsigned), 4 static keys (payer, member, proposal, program), blockhash, one instruction.
@@ -26,6 +26,19 @@ describe('base58', () => {
     expect(toBase58(new Uint8Array(32))).toBe('11111111111111111111111111111111');
     expect(toBase58(Uint8Array.from([0, 0, 1]))).toBe('112');
     expect(toBase58(Uint8Array.from([255, 255]))).toBe('LUv');
+  });
+
+  test('decodes what it encodes, leading zeros kept; refuses what is not base58', () => {
+    for (const b of [new Uint8Array(32), Uint8Array.from([0, 0, 1]), nacl.randomBytes(32), Uint8Array.from([0, ...nacl.randomBytes(31)])]) {
+      expect(fromBase58(toBase58(b))).toEqual(b);
+    }
+    expect(fromBase58('0OIl')).toBeUndefined();
+  });
+
+  test('finds a key inside bytes', () => {
+    const key = nacl.randomBytes(32);
+    expect(contains(Uint8Array.from([9, 9, ...key, 9]), key)).toBe(true);
+    expect(contains(key.subarray(0, 31), key)).toBe(false);
   });
 });
 

@@ -41,6 +41,38 @@ export function toBase58(b: Uint8Array): string {
   return out;
 }
 
+/** fromBase58 decodes a Solana address; undefined when it is not base58. */
+export function fromBase58(s: string): Uint8Array | undefined {
+  const bytes: number[] = [];
+  for (const ch of s) {
+    let carry = B58.indexOf(ch);
+    if (carry < 0) return undefined;
+    for (let i = 0; i < bytes.length; i++) {
+      carry += bytes[i] * 58;
+      bytes[i] = carry & 0xff;
+      carry >>= 8;
+    }
+    while (carry > 0) {
+      bytes.push(carry & 0xff);
+      carry >>= 8;
+    }
+  }
+  for (const ch of s) {
+    if (ch !== '1') break;
+    bytes.push(0);
+  }
+  return Uint8Array.from(bytes.reverse());
+}
+
+/** contains says whether needle occurs in hay (a key or a hash inside instruction data). */
+export function contains(hay: Uint8Array, needle: Uint8Array): boolean {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return true;
+  }
+  return false;
+}
+
 export class WireError extends Error {
   constructor(message: string) {
     super(message);

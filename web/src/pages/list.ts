@@ -1,5 +1,6 @@
 // The proposals: where each one stands, at a glance, kept current.
 import { getMigration, listProposals, listServed, migrationID, type Migration, type Proposal, type ServedMultisig } from '../api';
+import { changeText } from '../changes';
 import { h, morph } from '../dom';
 import { countdown, percent, short, shortHash, statusLabel } from '../format';
 import { chainNow, poll, type Page } from '../page';
@@ -99,12 +100,21 @@ function row(p: Proposal, m: Migration | undefined, ms: ServedMultisig | undefin
       p.description ? h('div', { class: 'desc' }, p.description) : null),
     h('td', { 'data-label': 'Multisig', class: 'mono', title: p.multisig },
       h('a', { href: `#/?multisig=${p.multisig}` }, ms ? label(ms) : short(p.multisig))),
-    h('td', { 'data-label': 'Status' }, h('span', { class: `badge status-${p.status}` }, statusLabel(p.status))),
-    h('td', { 'data-label': 'Program', class: 'mono', title: p.target_program }, short(p.target_program)),
-    h('td', { 'data-label': 'Buffer hash', class: 'mono', title: p.buffer_hash }, shortHash(p.buffer_hash)),
+    h('td', { 'data-label': 'Status', class: 'status' }, h('span', {}, h('span', { class: `badge status-${p.status}` }, statusLabel(p.status)),
+      p.stale ? [' ', h('span', { class: 'badge status-stale', title: p.stale_reason ?? null }, 'stale')] : null)),
+    p.kind === 'config'
+      ? h('td', { 'data-label': 'Program', class: 'config-changes' }, configChanges(p))
+      : h('td', { 'data-label': 'Program', class: 'mono', title: p.target_program }, short(p.target_program)),
+    h('td', { 'data-label': 'Buffer hash', class: 'mono', title: p.buffer_hash || null }, p.buffer_hash ? shortHash(p.buffer_hash) : '—'),
     h('td', { 'data-label': 'Approvals', class: 'approvals' }, `${p.approval_count} / ${p.threshold}`),
     h('td', { 'data-label': 'Timelock' }, etaCell(p)),
     h('td', { 'data-label': 'Migration' }, migrationCell(p, m)));
+}
+
+// A config proposal changes the multisig itself: where an upgrade names its program, it says
+// what changes (keys shortened; the proposal page has them in full).
+function configChanges(p: Proposal): string {
+  return `config: ${(p.actions ?? []).map((a) => changeText(a, short)).join('; ')}`;
 }
 
 function etaCell(p: Proposal): Node | string {

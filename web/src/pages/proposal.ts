@@ -1,10 +1,12 @@
-// One proposal: every field, where its workflow stands, its migration, its audit trail, and
-// the member's actions (approve, ask to execute, cancel), each signed in the wallet.
+// One proposal: every field (a config proposal's changes in words), where its workflow stands,
+// its migration, its audit trail, and the member's actions (approve, ask to execute, cancel),
+// each signed in the wallet.
 import {
   getMigration, getMultisig, getProposal, listAudit, migrationID, request,
-  type ApproveResponse, type AuditEntry, type CancelResponse, type Migration, type Multisig, type Proposal, type ProposalDetail,
+  type ApproveResponse, type AuditEntry, type CancelResponse, type ConfigAction, type Migration, type Multisig, type Proposal, type ProposalDetail,
 } from '../api';
 import { config } from '../app';
+import { consequences, describeChange } from '../changes';
 import { announce, h, morph, replace } from '../dom';
 import { countdown, percent, statusLabel, time } from '../format';
 import { addressLink, txLink, workflowLink } from '../links';
@@ -114,11 +116,19 @@ function renderHead(address: string, d: Loaded): HTMLElement {
       d.error ? problemView(d.error, 'Could not load the proposal') : h('p', {}, 'Loading…'));
   }
   const st = d.detail?.workflow?.state;
+  // The API's word (open proposals only): the workflow's own flag also holds for a proposal
+  // that executed before the change, or the change itself.
+  const stale = !!p.stale;
   return h('div', { id: 'proposal-head' },
     h('h1', { tabindex: -1 }, p.index ? `Proposal #${p.index}` : 'Proposal', ' ',
-      h('span', { class: `badge status-${p.status}`, id: 'proposal-status' }, statusLabel(p.status))),
+      h('span', { class: `badge status-${p.status}`, id: 'proposal-status' }, statusLabel(p.status)),
+      stale ? [' ', h('span', { class: 'badge status-stale', id: 'proposal-stale' }, 'Stale')] : null),
     h('p', { class: 'mono address' }, address),
+    p.kind === 'config' ? h('p', { class: 'kind' }, 'A change of the multisig itself') : null,
     p.description ? h('p', { class: 'lead' }, p.description) : null,
+    stale ? h('div', { class: 'banner stale', id: 'stale-reason', role: 'note' },
+      h('p', {}, h('strong', {}, 'Stale: no further approvals or execution. '), p.stale_reason ?? 'a config change of the members or threshold executed after this proposal was created.'),
+      h('p', {}, 'It can still be cancelled, to close it.')) : null,
     d.detail?.paused ? h('p', { class: 'banner paused', role: 'note' }, 'The multisig is paused: nothing executes or migrates until the members resume it.') : null,
     d.error ? problemView(d.error, 'Could not refresh (showing the last answer)') : null,
     h('div', { class: 'summary-grid' },
@@ -128,7 +138,9 @@ function renderHead(address: string, d: Loaded): HTMLElement {
       timelockStat(p),
       h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Workflow step'),
         h('span', { class: 'stat-value', id: 'workflow-step' }, st?.step ?? d.detail?.workflow?.status ?? '—'),
-        st?.last_error ? h('span', { class: 'stat-note error-text' }, st.last_error) : null)));
+        st?.last_error ? h('span', { class: 'stat-note error-text' }, st.last_error) : null)),
+    // What a config proposal changes comes before the actions: it is what a member approves.
+    p.kind === 'config' ? changesSection(p.actions ?? [], p.status, !!stale) : null);
 }
 
 // timelockStat says where the timelock stands; a proposal that ended says how it ended, not a
@@ -163,6 +175,7 @@ function renderBody(d: Loaded): HTMLElement {
   const st = wf?.state;
   const idx = detail.indexed;
   const members = d.multisig?.members ?? [];
+  const config = p.kind === 'config';
   return h('div', { id: 'proposal-body' },
     p.migration_target_version !== null ? migrationSection(p.status, p.migration_target_version, d.migration, d.namespace) : null,
     h('section', { 'aria-labelledby': 'approvals-title' },
@@ -189,14 +202,17 @@ function renderBody(d: Loaded): HTMLElement {
         field('Address', addressLink(p.address, true)),
         field('Multisig', h('span', {}, addressLink(p.multisig, true), ' ', h('a', { href: `#/system/${p.multisig}` }, 'state'))),
         field('Index', String(p.index)),
-        field('Status', statusLabel(p.status)),
-        field('Target program', addressLink(p.target_program, true)),
-        field('Buffer', addressLink(p.buffer, true)),
-        field('Buffer hash', h('code', { class: 'hash', id: 'buffer-hash' }, p.buffer_hash || '—')),
+        field('Status', statusLabel(p.status) + (p.stale ? ', stale' : '')),
+        field('Kind', config ? 'change of the multisig (config)' : 'upgrade of a program'),
+        config ? null : [
+          field('Target program', addressLink(p.target_program, true)),
+          field('Buffer', addressLink(p.buffer, true)),
+          field('Buffer hash', h('code', { class: 'hash', id: 'buffer-hash' }, p.buffer_hash || '—')),
+        ],
         field('Proposer', addressLink(p.proposer, true)),
         field('Description', p.description || '—'),
         field('Approvals', `${p.approval_count} of ${p.threshold}`),
-        field('Migration', migrationPlan(p)),
+        config ? null : field('Migration', migrationPlan(p)),
         field('Created', time(p.created_at)),
         field('Approved', time(p.approved_at)),
         field('ETA', time(p.eta)),
@@ -220,6 +236,24 @@ function renderBody(d: Loaded): HTMLElement {
         st?.migration_workflow_id ? field('Migration workflow', workflowLink(d.namespace, st.migration_workflow_id)) : null,
       )),
     auditSection(d));
+}
+
+// What a config proposal changes, each change in words with its keys linked; what cannot be
+// undone is said beside it.
+function changesSection(actions: ConfigAction[], status: string, stale: boolean): HTMLElement {
+  // What executing it would do, while it still may execute.
+  const open = !stale && (status === 'pending' || status === 'active' || status === 'approved');
+  const notes = consequences(actions);
+  return h('section', { 'aria-labelledby': 'changes-title', id: 'changes' },
+    h('h2', { id: 'changes-title' }, actions.length === 1 ? 'Change' : `Changes (${actions.length}, applied together or not at all)`),
+    h('ol', { class: 'changes', id: 'change-list' }, actions.map((a) => {
+      const w = describeChange(a);
+      return h('li', { 'data-kind': a.kind, title: a.summary ?? null },
+        h('span', { class: 'change-text' }, w.parts.map((part) => (typeof part === 'string' ? part : addressLink(part.key, true)))),
+        w.explain ? h('span', { class: 'change-explain' }, `: ${w.explain}`) : null,
+        w.warning ? h('p', { class: 'warning', role: 'note' }, h('strong', {}, 'Warning: '), w.warning) : null);
+    })),
+    open && notes.length ? h('ul', { class: 'notes' }, notes.map((n) => h('li', { class: 'note' }, n))) : null);
 }
 
 function field(label: string, value: Node | string): Node[] {
@@ -359,11 +393,14 @@ function actionsSection(address: string) {
       h('label', { for: 'cancel-reason' }, 'Reason for cancelling (optional, goes into the audit trail)'),
       h('div', { class: 'inline' }, reason, cancel)),
     result);
+  // What the proposal changes: an upgrade, or the multisig itself (words in the review and results).
+  let config = false;
   const self = {
     el,
     onAction: async (_fn: () => Promise<void>) => {},
     update(d: Loaded, busy: boolean) {
       const p = d.detail?.proposal;
+      config = p?.kind === 'config';
       const { account, wallet } = walletState();
       const status = p?.status ?? '';
       const ms = d.multisig;
@@ -372,9 +409,12 @@ function actionsSection(address: string) {
       const isGuardian = !!me && ms?.guardian === me;
       // The server says what is open now (internal/lifecycle): the page does not work it out.
       const allowed = (a: string) => p?.allowed_actions?.find((x) => x.action === a);
+      const cancelBy = allowed('cancel')?.by ?? [];
+      // A proposal replacing the guardian: the server offers its cancel to members only.
+      const guardianBarred = isGuardian && !isMember && !cancelBy.includes('guardian');
       approve.disabled = busy || !allowed('approve');
       execute.disabled = busy || !allowed('execute');
-      cancel.disabled = busy || !allowed('cancel');
+      cancel.disabled = busy || !allowed('cancel') || guardianBarred;
       let text: string;
       if (!wallet || !me) text = 'Connect a wallet holding a member key to act. Your wallet signs; the server never sees your key.';
       else if (ms && !isMember && !isGuardian) text = `The connected account ${me} is not a member or the guardian of this multisig; the server will refuse its signature.`;
@@ -383,6 +423,12 @@ function actionsSection(address: string) {
         if (p?.approvals.includes(me)) text += ' This account has approved already.';
       }
       if (status === 'pending') text += ' Waiting for the proposal to land on chain.';
+      if (p?.stale) text += ' The proposal is stale: it can no longer be approved or executed, only cancelled.';
+      if (cancelBy.length && !cancelBy.includes('guardian')) {
+        text += guardianBarred
+          ? ' It replaces the guardian: the guardian cannot cancel it.'
+          : ' It replaces the guardian: only members can cancel it (by a threshold of cancel votes).';
+      }
       if (status === 'executed' || status === 'cancelled' || status === 'expired') text += ` The proposal is ${status}: nothing is left to sign.`;
       const executeNote = allowed('execute')?.note;
       if (executeNote) text += ` Execution: ${executeNote}; asking early only makes the worker check the chain now.`;
@@ -403,7 +449,7 @@ function actionsSection(address: string) {
   const progress = (t: string) => replace(result, h('p', { role: 'status' }, t));
   approve.addEventListener('click', act('Approve', async () => {
     const res = await run({
-      title: 'Approve this proposal',
+      title: config ? 'Approve this change of the multisig' : 'Approve this proposal',
       expect: { proposal: address },
       build: (member) => request('POST', '/tx/approve', { proposal: address, member }),
       submit: (transaction) => request<ApproveResponse>('POST', `/proposals/${address}/approve`, { transaction }),
@@ -412,12 +458,14 @@ function actionsSection(address: string) {
   }));
   execute.addEventListener('click', act('Ask to execute', async () => {
     await run({
-      title: 'Ask the worker to execute this upgrade',
+      title: config ? 'Ask the worker to execute this change of the multisig' : 'Ask the worker to execute this upgrade',
       expect: { proposal: address },
       build: (member) => request('POST', '/tx/execute', { proposal: address, member }),
       submit: (transaction) => request('POST', `/proposals/${address}/execute`, { transaction }),
     }, progress);
-    return 'Asked: the worker re-checks the buffer and executes once the timelock has passed on chain.';
+    return config
+      ? 'Asked: the worker executes the change once the timelock has passed on chain.'
+      : 'Asked: the worker re-checks the buffer and executes once the timelock has passed on chain.';
   }));
   cancel.addEventListener('click', act('Cancel', async () => {
     const why = reason.value.trim();

@@ -1,10 +1,12 @@
-// The system's state, from the chain: paused or not, members, guardian, threshold, timelock.
-// Also where the browser's settings live (links to the Temporal Web UI and the explorer).
-import { getMultisig, listProposals, type Multisig } from '../api';
+// The system's state, from the chain: paused or not, members, guardian, threshold, timelock,
+// and the history of its configurations (who was a member when). Also where the browser's
+// settings live (links to the Temporal Web UI and the explorer).
+import { getMultisig, listProposals, type Multisig, type MultisigConfig } from '../api';
 import { reloadSettings, settings } from '../app';
+import { membersDiff } from '../changes';
 import { h, morph, replace } from '../dom';
-import { exactDuration } from '../format';
-import { addressLink } from '../links';
+import { exactDuration, short, time } from '../format';
+import { addressLink, txLink } from '../links';
 import { poll, type Page } from '../page';
 import { problemView, successView } from '../problems';
 import { defaults, lastMultisig, rememberMultisig, reset, save } from '../settings';
@@ -91,9 +93,16 @@ function render(address: string, m: Multisig | undefined, error: unknown): HTMLE
       h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Approvals expire unexecuted after'),
         h('span', { class: 'stat-value', id: 'grace' }, `eta + ${exactDuration(m.grace_seconds)}`)),
       h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Proposals so far'),
-        h('span', { class: 'stat-value' }, String(m.proposal_index)))),
+        h('span', { class: 'stat-value' }, String(m.proposal_index))),
+      h('div', { class: 'stat' }, h('span', { class: 'stat-label' }, 'Stale proposals'),
+        h('span', { class: 'stat-value', id: 'stale-index' }, m.stale_proposal_index ? `up to #${m.stale_proposal_index}` : 'none'),
+        h('span', { class: 'stat-note' }, m.stale_proposal_index
+          ? 'A change of the members or threshold made them stale: no further approvals or execution.'
+          : 'No change of the members or threshold has executed.'))),
     h('section', { 'aria-labelledby': 'members-title' },
-      h('h2', { id: 'members-title' }, `Members (${m.members.length})`),
+      h('div', { class: 'page-head' },
+        h('h2', { id: 'members-title' }, `Members (${m.members.length})`),
+        h('a', { href: `#/change/${address}`, class: 'button', id: 'change-link' }, 'Change the multisig')),
       h('ul', { class: 'members', id: 'members' }, m.members.map((k) => h('li', {},
         addressLink(k, true), k === me ? h('span', { class: 'tag' }, ' your connected account') : null)))),
     h('section', { 'aria-labelledby': 'accounts-title' },
@@ -102,7 +111,40 @@ function render(address: string, m: Multisig | undefined, error: unknown): HTMLE
         h('dt', {}, 'Multisig'), h('dd', {}, addressLink(address, true)),
         h('dt', {}, 'Guardian (may cancel and pause)'), h('dd', { id: 'guardian' }, addressLink(m.guardian, true), m.guardian === me ? ' (your connected account)' : ''),
         h('dt', {}, 'Upgrade authority (PDA)'), h('dd', {}, addressLink(m.authority, true)),
-        h('dt', {}, 'Proposals'), h('dd', {}, h('a', { href: '#/' }, 'All proposals')))));
+        h('dt', {}, 'Proposals'), h('dd', {}, h('a', { href: '#/' }, 'All proposals')))),
+    historySection(m.history ?? []));
+}
+
+// The configurations the index recorded, newest first: each names the config proposal that
+// set it, and what changed against the one before.
+function historySection(history: MultisigConfig[]): HTMLElement {
+  const title = h('h2', { id: 'history-title' }, 'History of the configuration');
+  if (history.length === 0) {
+    return h('section', { 'aria-labelledby': 'history-title' }, title,
+      h('p', {}, 'Nothing recorded: this deployment does not serve the multisig, or its creation is not indexed yet.'));
+  }
+  return h('section', { 'aria-labelledby': 'history-title' }, title,
+    h('table', { class: 'cards', id: 'history' },
+      h('caption', {}, `${history.length} configuration${history.length === 1 ? '' : 's'}, newest first: the creation, then each executed change of the multisig.`),
+      h('thead', {}, h('tr', {}, ['When', 'Set by', 'Members', 'Threshold', 'Timelock', 'Guardian'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, history.map((c, i) => historyRow(c, history[i + 1])))));
+}
+
+function historyRow(c: MultisigConfig, before: MultisigConfig | undefined): HTMLElement {
+  const { added, removed } = membersDiff(before?.members, c.members);
+  const changed = (now: unknown, was: unknown) => (before && now !== was ? h('span', { class: 'tag' }, ' changed') : null);
+  // One element per cell: on a phone each cell is a grid of label and value.
+  return h('tr', { 'data-proposal': c.proposal ?? 'creation' },
+    h('td', { 'data-label': 'When' }, h('div', {}, h('time', { datetime: c.effective_at }, time(c.effective_at)), h('div', { class: 'note' }, txLink(c.signature)))),
+    h('th', { scope: 'row', 'data-label': 'Set by' }, c.proposal
+      ? h('a', { href: `#/proposals/${c.proposal}`, class: 'mono', title: c.proposal }, `proposal ${short(c.proposal)}`)
+      : 'the creation of the multisig'),
+    h('td', { 'data-label': 'Members', class: 'history-members' }, h('div', {},
+      h('ul', { class: 'members' }, c.members.map((k) => h('li', {}, addressLink(k), added.includes(k) ? h('span', { class: 'tag' }, ' added') : null))),
+      removed.length ? h('p', { class: 'note removed' }, 'Removed: ', removed.map((k, i) => [i ? ', ' : '', addressLink(k)])) : null)),
+    h('td', { 'data-label': 'Threshold' }, h('span', {}, `${c.threshold} of ${c.members.length}`, changed(c.threshold, before?.threshold))),
+    h('td', { 'data-label': 'Timelock' }, h('span', {}, exactDuration(c.timelock_seconds), changed(c.timelock_seconds, before?.timelock_seconds))),
+    h('td', { 'data-label': 'Guardian' }, h('span', {}, addressLink(c.guardian), changed(c.guardian, before?.guardian))));
 }
 
 function settingsSection(): HTMLElement {

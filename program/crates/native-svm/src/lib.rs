@@ -47,9 +47,9 @@
 //! * Native code is not metered; each native invocation consumes 1 compute unit (the
 //!   runtime requires builtins to consume some). Callees reached by CPI are metered.
 //! * On the host `solana_msg::msg!` (anchor-lang's `msg!` and error logging) prints to
-//!   stdout instead of calling the stubs; `patches/solana-msg`, applied with
-//!   `[patch.crates-io]` in the workspace, routes it to `sol_log` so it lands in the
-//!   transaction logs. `solana_sysvar::program_stubs::sol_log` always does.
+//!   stdout instead of calling the stubs, so those lines are in the process's output (the
+//!   localnet's log), not in the transaction's logs; the program's error code still is.
+//!   `solana_sysvar::program_stubs::sol_log` lands in the transaction logs.
 //! * `solana_cpi::invoke*` and `solana_cpi::set_return_data` are no-ops on the host (they do
 //!   not call the stubs): use the `solana_sysvar::program_stubs` functions or
 //!   `solana_invoke` (anchor-lang's `invoke`/`invoke_signed` already go through
