@@ -33,8 +33,10 @@ CREATE TABLE notification_subscriptions (
 CREATE INDEX notification_subscriptions_multisig_idx ON notification_subscriptions (multisig) WHERE status <> 'deleted';
 CREATE INDEX notification_subscriptions_program_idx ON notification_subscriptions (program) WHERE status <> 'deleted';
 
+-- No foreign keys to audit_log: its rows are never deleted, and a reference would make
+-- TRUNCATE fail before the trail's own append-only trigger says why.
 CREATE TABLE notification_outbox (
-    audit_id bigint PRIMARY KEY REFERENCES audit_log (id)
+    audit_id bigint PRIMARY KEY
 );
 
 CREATE TABLE notification_events (
@@ -47,7 +49,7 @@ CREATE TABLE notification_events (
     -- NULL for events of the whole multisig (pause, resume, config change).
     program     solana_pubkey,
     proposal    solana_pubkey,
-    audit_id    bigint        REFERENCES audit_log (id),
+    audit_id    bigint,
     occurred_at timestamptz   NOT NULL,
     payload     jsonb         NOT NULL CHECK (jsonb_typeof(payload) = 'object'),
     created_at  timestamptz   NOT NULL DEFAULT now()

@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -24,6 +25,10 @@ type Dispatcher struct {
 	Log     *slog.Logger
 	// Now is the clock of eta reminders; nil means time.Now.
 	Now func() time.Time
+
+	// unwoken are subscriptions whose wake-up failed (Temporal unreachable): tried again at
+	// the next tick.
+	unwoken map[int64]bool
 }
 
 // outboxBatch bounds one pass over the outbox.
@@ -78,6 +83,11 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 			}
 			for _, e := range rows {
 				evs, err := d.Builder.Events(ctx, e)
+				if errors.Is(err, ErrUnusableRow) {
+					// One bad row must not hold every later notification.
+					d.Log.Error("notifier: skipping an audit row", "audit_id", e.ID, "action", e.Action, "error", err)
+					evs, err = nil, nil
+				}
 				if err != nil {
 					return fmt.Errorf("events of audit row %d (%s): %w", e.ID, e.Action, err)
 				}
@@ -119,9 +129,16 @@ func (d *Dispatcher) Tick(ctx context.Context) (int, error) {
 		return nil
 	})
 	// Wake what got deliveries even when a later row failed: those are committed.
+	for id := range d.unwoken {
+		woken[id] = true
+	}
+	d.unwoken = map[int64]bool{}
 	for id := range woken {
-		if kerr := d.Kick(ctx, id); kerr != nil && err == nil {
-			err = fmt.Errorf("wake subscription %d: %w", id, kerr)
+		if kerr := d.Kick(ctx, id); kerr != nil {
+			d.unwoken[id] = true
+			if err == nil {
+				err = fmt.Errorf("wake subscription %d: %w", id, kerr)
+			}
 		}
 	}
 	return n, err

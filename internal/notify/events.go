@@ -128,6 +128,10 @@ type ConfigInfo struct {
 	StaleProposalIndex uint64          `json:"stale_proposal_index"`
 }
 
+// ErrUnusableRow: an audit row gives rise to no event and never will (its details are not
+// what the builder reads); the dispatcher logs it and goes on.
+var ErrUnusableRow = errors.New("unusable audit row")
+
 // HandledActions are the audit actions Events maps (store.NotifiedActions queues exactly these).
 var HandledActions = []string{
 	"proposal.created", "approval.recorded", "proposal.approved", "proposal.executed", "proposal.cancelled",
@@ -343,7 +347,7 @@ func decodeChainEvent(e store.AuditEntry) (chainEvent, error) {
 		err = json.Unmarshal(raw, &ce)
 	}
 	if err != nil || ce.Multisig == "" {
-		return ce, fmt.Errorf("notify: audit row %d (%s) carries no program event: %v", e.ID, e.Action, err)
+		return ce, fmt.Errorf("%w: audit row %d (%s) carries no program event: %v", ErrUnusableRow, e.ID, e.Action, err)
 	}
 	return ce, nil
 }
