@@ -140,7 +140,6 @@ type State struct {
 // StaleReason says why a stale proposal takes no approval and no execution.
 const StaleReason = "a config change of the members or threshold executed after this proposal was created: it can no longer be approved or executed; propose it again"
 
-
 // Actions lists what may be done now, in the order a page shows them.
 func Actions(s State) []Allowed {
 	var out []Allowed

@@ -60,8 +60,8 @@ type Result struct {
 	// Rotation is the config proposal that replaced member 5's lost key (Removed) with a new
 	// one (Added).
 	Rotation, Removed, Added solana.PublicKey
-	Migrated            int
-	AuditEntries        int
+	Migrated                 int
+	AuditEntries             int
 }
 
 // Run tells the story against a running stack.
