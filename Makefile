@@ -69,7 +69,7 @@ idl:
 idl-check:
 	cd program && cargo run --release -q -p idl-gen -- --check
 
-## elfs: assemble the example governed program (v1, v2) with sbpf and print their hashes
+## elfs: assemble the example governed program (v1, v2) and the tests' hostile one with sbpf; print their hashes
 elfs: sbpf
 	SBPF=$(SBPF) program/examples/governed-counter/build.sh
 

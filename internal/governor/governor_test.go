@@ -316,3 +316,29 @@ func sameInstruction(a, b solana.Instruction) bool {
 func encodeAccount(d Discriminator, v any) ([]byte, error) {
 	return borshMarshal(append([]byte{}, d[:]...), v)
 }
+
+// Governed code receives the program's migration signer [migration, program], read-only and
+// signed by the governor through CPI; the multisig's authority PDA, the upgrade authority of
+// every program and buffer it governs, is not an account of migrate_account at all.
+func TestMigrateAccountPassesTheMigrationSignerNotTheAuthorityPDA(t *testing.T) {
+	multisig, _ := FindMultisigAddress(key("create"))
+	target := key("target")
+	ix := NewMigrateAccountInstruction(multisig, key("p"), target, key("cranker"), keys("state", 2))
+	signer, _ := FindMigrationSignerAddress(target)
+	if want, _, _ := solana.FindProgramAddress([][]byte{[]byte("migration"), target[:]}, ProgramID); !signer.Equals(want) {
+		t.Fatalf("migration signer %s, want the PDA [migration, program] %s", signer, want)
+	}
+	authority, _ := FindAuthorityAddress(multisig)
+	metas := ix.Accounts()
+	if got := metas[3]; !got.PublicKey.Equals(signer) || got.IsSigner || got.IsWritable {
+		t.Errorf("account 3 = %+v, want the migration signer %s, read-only, not a transaction signer", got, signer)
+	}
+	for i, m := range metas {
+		if m.PublicKey.Equals(authority) {
+			t.Errorf("account %d is the authority PDA", i)
+		}
+	}
+	if other, _ := FindMigrationSignerAddress(key("sibling")); other.Equals(signer) {
+		t.Error("two programs share a migration signer")
+	}
+}

@@ -224,6 +224,7 @@ var pdaSeeds = map[string][]byte{
 	"proposal":         ProposalSeed,
 	"authority":        AuthoritySeed,
 	"governed_program": GovernedProgramSeed,
+	"migration_signer": MigrationSeed,
 	"event_authority":  EventAuthoritySeed,
 }
 

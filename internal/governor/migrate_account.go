@@ -7,31 +7,33 @@ import (
 )
 
 // MigrateAccount migrates AccountsToMigrate (owned by the target program) through the governed
-// program's migrate instruction, signed by the authority PDA; only after the proposal that
-// declared the migration executed, and not while paused.
+// program's migrate instruction, which receives [state, MigrationSigner (signer), ProgramData];
+// only after the proposal that declared the migration executed, while the multisig still
+// governs the program, and not while paused. The migration signer is the authority of nothing.
 type MigrateAccount struct {
 	Multisig solana.PublicKey
 	Proposal solana.PublicKey
 	// GovernedProgram must name Proposal as the program's latest executed proposal.
 	GovernedProgram solana.PublicKey
-	Authority       solana.PublicKey
+	// MigrationSigner is FindMigrationSignerAddress(TargetProgram); the program signs as it.
+	MigrationSigner solana.PublicKey
 	TargetProgram   solana.PublicKey
 	ProgramData     solana.PublicKey
 	Cranker         solana.PublicKey // sends the batch, pays the fee; signs
-	// AccountsToMigrate are the writable remaining accounts,, 1 to MaxMigrateAccounts.
+	// AccountsToMigrate are the writable remaining accounts, 1 to MaxMigrateAccounts.
 	AccountsToMigrate []solana.PublicKey
 }
 
-// NewMigrateAccountInstruction builds migrate_account for a batch of accounts; authority and
-// ProgramData are derived.
+// NewMigrateAccountInstruction builds migrate_account for a batch of accounts; the migration
+// signer and ProgramData are derived.
 func NewMigrateAccountInstruction(multisig, proposal, targetProgram, cranker solana.PublicKey, accounts []solana.PublicKey) *MigrateAccount {
-	authority, _ := FindAuthorityAddress(multisig)
+	signer, _ := FindMigrationSignerAddress(targetProgram)
 	governed, _ := FindGovernedProgramAddress(multisig, targetProgram)
 	return &MigrateAccount{
 		Multisig:          multisig,
 		Proposal:          proposal,
 		GovernedProgram:   governed,
-		Authority:         authority,
+		MigrationSigner:   signer,
 		TargetProgram:     targetProgram,
 		ProgramData:       loader.FindProgramDataAddress(targetProgram),
 		Cranker:           cranker,
@@ -47,7 +49,7 @@ func (ix *MigrateAccount) layout() layout {
 			{name: "multisig", key: &ix.Multisig},
 			{name: "proposal", key: &ix.Proposal},
 			{name: "governed_program", key: &ix.GovernedProgram},
-			{name: "authority", key: &ix.Authority},
+			{name: "migration_signer", key: &ix.MigrationSigner},
 			{name: "target_program", key: &ix.TargetProgram},
 			{name: "program_data", key: &ix.ProgramData},
 			{name: "cranker", key: &ix.Cranker, signer: true},

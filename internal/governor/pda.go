@@ -13,6 +13,7 @@ var (
 	ProposalSeed        = []byte("proposal")
 	AuthoritySeed       = []byte("authority")
 	GovernedProgramSeed = []byte("program")
+	MigrationSeed       = []byte("migration")
 	EventAuthoritySeed  = []byte("__event_authority")
 )
 
@@ -39,7 +40,8 @@ func FindProposalAddress(multisig solana.PublicKey, index uint64) (solana.Public
 }
 
 // FindAuthorityAddress is the authority PDA [authority, multisig]: the upgrade authority of
-// governed programs and of their buffers.
+// governed programs and of their buffers. It signs loader instructions only (execute_upgrade,
+// execute_config).
 func FindAuthorityAddress(multisig solana.PublicKey) (solana.PublicKey, uint8) {
 	return findPDA(ProgramID, AuthoritySeed, multisig[:])
 }
@@ -48,6 +50,14 @@ func FindAuthorityAddress(multisig solana.PublicKey) (solana.PublicKey, uint8) {
 // proposal last upgraded the program, so only its migration plan applies.
 func FindGovernedProgramAddress(multisig, program solana.PublicKey) (solana.PublicKey, uint8) {
 	return findPDA(ProgramID, GovernedProgramSeed, multisig[:], program[:])
+}
+
+// FindMigrationSignerAddress is the migration signer [migration, program]: the only signer
+// the governor passes to governed code (the program's migrate instruction, inside
+// migrate_account). It is the authority of nothing; the authority PDA never signs for
+// governed code.
+func FindMigrationSignerAddress(program solana.PublicKey) (solana.PublicKey, uint8) {
+	return findPDA(ProgramID, MigrationSeed, program[:])
 }
 
 // FindEventAuthorityAddress is Anchor's event-CPI authority [__event_authority].

@@ -16,7 +16,7 @@ use solana_transaction::Transaction;
 use solana_transaction_error::TransactionError;
 use upgrade_governor::state::{
     ConfigAction, ConfigActionKind, GovernedProgram, MigrationPlan, Multisig, Proposal,
-    AUTHORITY_SEED, GOVERNED_PROGRAM_SEED, MULTISIG_SEED, PROPOSAL_SEED,
+    AUTHORITY_SEED, GOVERNED_PROGRAM_SEED, MIGRATION_SEED, MULTISIG_SEED, PROPOSAL_SEED,
 };
 use upgrade_governor::GovernorError;
 
@@ -184,6 +184,11 @@ pub fn governed_program_pda(multisig: &Pubkey, program: &Pubkey) -> Pubkey {
         &upgrade_governor::ID,
     )
     .0
+}
+
+/// The signer of `program`'s migrate instruction: the authority of nothing.
+pub fn migration_signer_pda(program: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[MIGRATION_SEED, program.as_ref()], &upgrade_governor::ID).0
 }
 
 pub fn event_authority() -> Pubkey {
@@ -420,7 +425,7 @@ pub fn migrate_ix(
             multisig: *multisig,
             proposal: *proposal,
             governed_program: governed_program_pda(multisig, &p.target_program),
-            authority: authority_pda(multisig),
+            migration_signer: migration_signer_pda(&p.target_program),
             target_program: p.target_program,
             program_data: p.program_data,
             cranker: *cranker,

@@ -993,7 +993,9 @@ fn a_handed_off_program_leaves_governance_and_its_new_authority_upgrades_it() {
             TransactionError::InstructionError(0, InstructionError::Custom(9))
         );
     }
-    // The new authority also signs the program's migrate; the governor's PDA no longer does.
+    // v2 accepts migrations from the governor's migration signer only, and the governor no
+    // longer signs for a program it does not govern; the new authority's own signature is not
+    // the migration signer (code 12). To migrate, it deploys code of its own that accepts it.
     let migrate = solana_instruction::Instruction {
         program_id: f.program,
         accounts: vec![
@@ -1003,12 +1005,15 @@ fn a_handed_off_program_leaves_governance_and_its_new_authority_upgrades_it() {
         ],
         data: vec![counter::TAG_MIGRATE],
     };
-    assert_ok(f.chain.send(&[migrate], &[&team]));
-    assert_eq!(f.chain.account(&states[0]).unwrap().data[0], 2);
+    assert_eq!(
+        f.chain.send(&[migrate], &[&team]).unwrap_err().err,
+        TransactionError::InstructionError(0, InstructionError::Custom(12))
+    );
+    assert_eq!(f.chain.account(&states[0]).unwrap().data[0], 1);
 }
 
 #[test]
-fn a_handed_off_program_never_receives_the_authority_pda_in_a_migration() {
+fn a_handed_off_program_receives_no_migration_signature() {
     let mut f = Fixture::new();
     let states = f.create_counters(1);
     // The counter's last governed upgrade declared a migration.
@@ -1018,7 +1023,7 @@ fn a_handed_off_program_never_receives_the_authority_pda_in_a_migration() {
     let team = f.chain.funded();
     hand_off(&mut f, Some(team.pubkey()));
     // From now on the program's code is whatever its new authority deploys: the governor
-    // refuses to pass it its authority PDA as a signer.
+    // refuses to run the old plan on it, signed by its migration signer or otherwise.
     assert_rule(f.migrate(&p, &states), E::ProgramNotGoverned);
     assert_eq!(f.chain.account(&states[0]).unwrap().data[0], 1);
 }

@@ -990,13 +990,14 @@ fn proposal_without_migration_cannot_migrate() {
 }
 
 #[test]
-fn migration_signed_by_anyone_but_the_pda_is_refused_by_the_governed_program() {
+fn migration_signed_by_anyone_but_the_migration_signer_is_refused_by_the_governed_program() {
     let mut f = Fixture::new();
     let states = f.create_counters(1);
     let p = f.approved_and_due();
     assert_ok(f.execute(&p));
     f.chain.advance(1);
-    // A member calls the governed program's migrate directly, signing as "authority".
+    // A member calls the governed program's migrate directly, signing as the migration signer
+    // would: v2 refuses every signer but its migration signer (WrongMigrationSigner, 12).
     let m = f.members[0].insecure_clone();
     let ix = solana_instruction::Instruction {
         program_id: f.program,
@@ -1007,7 +1008,13 @@ fn migration_signed_by_anyone_but_the_pda_is_refused_by_the_governed_program() {
         ],
         data: vec![counter::TAG_MIGRATE],
     };
-    assert!(f.chain.send(&[ix], &[&m]).is_err());
+    assert_eq!(
+        f.chain.send(&[ix], &[&m]).unwrap_err().err,
+        solana_transaction_error::TransactionError::InstructionError(
+            0,
+            InstructionError::Custom(12)
+        )
+    );
     assert_eq!(f.chain.account(&states[0]).unwrap().data[0], 1);
 }
 

@@ -1,30 +1,48 @@
-//! Lets a governed program accept a migration only when it is signed by the program's current
-//! upgrade authority — under upgrade-governor, the multisig's authority PDA, which signs the
-//! `migrate_account` CPI. The rule needs no knowledge of the governor: whoever may upgrade the
-//! program may also migrate its accounts.
+//! Lets a governed program accept a migration only from upgrade-governor's `migrate_account`.
+//!
+//! `migrate_account` calls the governed program's migrate instruction once per account with
+//! `[state (writable), migration signer (signer), ProgramData]`. The migration signer is the
+//! PDA `["migration", program_id]` of the governor's program id: the governor signs with it
+//! only inside `migrate_account`, and only after checking that the program's upgrade authority
+//! is the authority PDA of the multisig whose executed upgrade declared the migration. So a
+//! valid signature means: the multisig that governs this program now runs the migration plan
+//! its members approved with the upgrade.
+//!
+//! The migration signer is the authority of nothing: it holds no program, buffer or account,
+//! so governed code that misuses its signature (by bug or by design) cannot upgrade, hand off
+//! or close any program or buffer of the multisig. The multisig's authority PDA, which is the
+//! upgrade authority of every program it governs, never signs for governed code.
 //!
 //! ```text
-//! // accounts: [state (writable), authority (signer), program_data]
-//! governed_auth::check_migration_authority(program_id, &accounts[1], &accounts[2])?;
+//! // accounts: [state (writable), migration signer (signer), program_data]
+//! governed_auth::check_migration_signer(program_id, &governed_auth::UPGRADE_GOVERNOR_ID, &accounts[1])?;
 //! ```
+//!
+//! The check derives the PDA with `find_program_address`: on chain that costs one
+//! `create_program_address` (1,500 compute units) per bump tried, two on average. It does not
+//! need the ProgramData account (the governor has checked the upgrade authority), and accepts
+//! only the governor: a key that can upgrade the program directly deploys code that accepts it.
 use solana_account_info::AccountInfo;
 use solana_program_error::ProgramError;
 use solana_pubkey::Pubkey;
 
-/// u32 tag (3 = ProgramData) + u64 slot + Option<Pubkey>.
-const PROGRAM_DATA_METADATA_LEN: usize = 4 + 8 + 1 + 32;
-const TAG_PROGRAM_DATA: u32 = 3;
+/// The first seed of the migration signer, `["migration", governed program id]`.
+pub const MIGRATION_SEED: &[u8] = b"migration";
+
+/// upgrade-governor's program id as this repository deploys it (its `declare_id!`). A program
+/// governed by a deployment under another id passes that id instead.
+pub const UPGRADE_GOVERNOR_ID: Pubkey =
+    Pubkey::from_str_const("EBDwN1RPWW1HKkDSi6AqSowU9U4h44d249oPVkZT15c5");
 
 /// Why a migration signer was refused. Each maps to a distinct custom program error so a
-/// caller can tell them apart in transaction logs.
+/// caller can tell them apart in transaction logs. (Codes 0x4741_0002 and 0x4741_0003 belonged
+/// to the earlier upgrade-authority check and are not reused.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MigrationAuthError {
-    /// The authority account did not sign.
+    /// The migration signer account did not sign.
     MissingSignature = 0x4741_0001,
-    /// The account passed as ProgramData is not this program's ProgramData.
-    WrongProgramData = 0x4741_0002,
-    /// The program has no upgrade authority (it is immutable) or it is another key.
-    NotUpgradeAuthority = 0x4741_0003,
+    /// The account is not this program's migration signer under the governor.
+    NotMigrationSigner = 0x4741_0004,
 }
 
 impl From<MigrationAuthError> for ProgramError {
@@ -33,38 +51,23 @@ impl From<MigrationAuthError> for ProgramError {
     }
 }
 
-/// The ProgramData address of `program_id` under the BPF Upgradeable Loader.
-pub fn program_data_address(program_id: &Pubkey) -> Pubkey {
-    Pubkey::find_program_address(
-        &[program_id.as_ref()],
-        &solana_sdk_ids::bpf_loader_upgradeable::ID,
-    )
-    .0
+/// The migration signer of `program_id` under the governor `governor_id`, and its bump.
+pub fn migration_signer_address(program_id: &Pubkey, governor_id: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[MIGRATION_SEED, program_id.as_ref()], governor_id)
 }
 
-/// Checks that `authority` signed and is the upgrade authority recorded in `program_data`,
-/// which must be `program_id`'s own ProgramData account.
-pub fn check_migration_authority(
+/// Checks that `signer` signed and is `program_id`'s migration signer under `governor_id`
+/// (usually [`UPGRADE_GOVERNOR_ID`]).
+pub fn check_migration_signer(
     program_id: &Pubkey,
-    authority: &AccountInfo,
-    program_data: &AccountInfo,
+    governor_id: &Pubkey,
+    signer: &AccountInfo,
 ) -> Result<(), ProgramError> {
-    if !authority.is_signer {
+    if !signer.is_signer {
         return Err(MigrationAuthError::MissingSignature.into());
     }
-    if *program_data.owner != solana_sdk_ids::bpf_loader_upgradeable::ID
-        || *program_data.key != program_data_address(program_id)
-    {
-        return Err(MigrationAuthError::WrongProgramData.into());
-    }
-    let data = program_data.try_borrow_data()?;
-    if data.len() < PROGRAM_DATA_METADATA_LEN
-        || u32::from_le_bytes([data[0], data[1], data[2], data[3]]) != TAG_PROGRAM_DATA
-    {
-        return Err(MigrationAuthError::WrongProgramData.into());
-    }
-    if data[12] != 1 || data[13..45] != authority.key.as_ref()[..] {
-        return Err(MigrationAuthError::NotUpgradeAuthority.into());
+    if *signer.key != migration_signer_address(program_id, governor_id).0 {
+        return Err(MigrationAuthError::NotMigrationSigner.into());
     }
     Ok(())
 }
@@ -73,119 +76,114 @@ pub fn check_migration_authority(
 mod tests {
     use super::*;
 
-    fn program_data_bytes(authority: Option<&Pubkey>) -> Vec<u8> {
-        let mut d = vec![0u8; PROGRAM_DATA_METADATA_LEN + 8];
-        d[..4].copy_from_slice(&TAG_PROGRAM_DATA.to_le_bytes());
-        d[4..12].copy_from_slice(&42u64.to_le_bytes());
-        if let Some(a) = authority {
-            d[12] = 1;
-            d[13..45].copy_from_slice(a.as_ref());
-        }
-        d
-    }
-
     struct Fixture {
         program_id: Pubkey,
-        pd_key: Pubkey,
-        loader: Pubkey,
-        authority: Pubkey,
-        pd_lamports: u64,
-        auth_lamports: u64,
-        pd_data: Vec<u8>,
-        auth_data: Vec<u8>,
+        signer: Pubkey,
+        lamports: u64,
+        data: Vec<u8>,
     }
 
     impl Fixture {
-        fn new(recorded: Option<Pubkey>, authority: Pubkey) -> Self {
+        fn new(signer: impl FnOnce(&Pubkey) -> Pubkey) -> Self {
             let program_id = Pubkey::new_unique();
             Fixture {
-                pd_key: program_data_address(&program_id),
+                signer: signer(&program_id),
                 program_id,
-                loader: solana_sdk_ids::bpf_loader_upgradeable::ID,
-                authority,
-                pd_lamports: 1,
-                auth_lamports: 1,
-                pd_data: program_data_bytes(recorded.as_ref()),
-                auth_data: vec![],
+                lamports: 0,
+                data: vec![],
             }
         }
 
-        fn check(&mut self, signer: bool) -> Result<(), ProgramError> {
+        fn check(&mut self, governor_id: &Pubkey, signed: bool) -> Result<(), ProgramError> {
             let system = Pubkey::default();
-            let auth = AccountInfo::new(
-                &self.authority,
-                signer,
+            let info = AccountInfo::new(
+                &self.signer,
+                signed,
                 false,
-                &mut self.auth_lamports,
-                &mut self.auth_data,
+                &mut self.lamports,
+                &mut self.data,
                 &system,
                 false,
             );
-            let pd = AccountInfo::new(
-                &self.pd_key,
-                false,
-                false,
-                &mut self.pd_lamports,
-                &mut self.pd_data,
-                &self.loader,
-                false,
-            );
-            check_migration_authority(&self.program_id, &auth, &pd)
+            check_migration_signer(&self.program_id, governor_id, &info)
         }
     }
 
-    #[test]
-    fn the_recorded_upgrade_authority_may_migrate() {
-        let a = Pubkey::new_unique();
-        assert_eq!(Fixture::new(Some(a), a).check(true), Ok(()));
+    fn own_signer(program_id: &Pubkey) -> Pubkey {
+        migration_signer_address(program_id, &UPGRADE_GOVERNOR_ID).0
     }
 
     #[test]
-    fn an_unsigned_authority_is_refused() {
-        let a = Pubkey::new_unique();
+    fn the_migration_signer_of_this_program_may_migrate() {
+        let mut f = Fixture::new(own_signer);
+        assert_eq!(f.check(&UPGRADE_GOVERNOR_ID, true), Ok(()));
+    }
+
+    #[test]
+    fn the_signer_is_the_pda_of_the_migration_seed_and_the_program_under_the_governor() {
+        let program_id = Pubkey::new_unique();
+        let (address, bump) = migration_signer_address(&program_id, &UPGRADE_GOVERNOR_ID);
         assert_eq!(
-            Fixture::new(Some(a), a).check(false),
+            Pubkey::create_program_address(
+                &[b"migration", program_id.as_ref(), &[bump]],
+                &UPGRADE_GOVERNOR_ID
+            ),
+            Ok(address)
+        );
+    }
+
+    #[test]
+    fn an_unsigned_migration_signer_is_refused() {
+        let mut f = Fixture::new(own_signer);
+        assert_eq!(
+            f.check(&UPGRADE_GOVERNOR_ID, false),
             Err(MigrationAuthError::MissingSignature.into())
         );
     }
 
     #[test]
     fn another_signer_is_refused() {
-        let mut f = Fixture::new(Some(Pubkey::new_unique()), Pubkey::new_unique());
+        let mut f = Fixture::new(|_| Pubkey::new_unique());
         assert_eq!(
-            f.check(true),
-            Err(MigrationAuthError::NotUpgradeAuthority.into())
+            f.check(&UPGRADE_GOVERNOR_ID, true),
+            Err(MigrationAuthError::NotMigrationSigner.into())
         );
     }
 
     #[test]
-    fn an_immutable_program_cannot_be_migrated() {
-        let mut f = Fixture::new(None, Pubkey::new_unique());
+    fn the_migration_signer_of_another_program_is_refused() {
+        let other = Pubkey::new_unique();
+        let mut f = Fixture::new(|_| own_signer(&other));
         assert_eq!(
-            f.check(true),
-            Err(MigrationAuthError::NotUpgradeAuthority.into())
+            f.check(&UPGRADE_GOVERNOR_ID, true),
+            Err(MigrationAuthError::NotMigrationSigner.into())
         );
     }
 
     #[test]
-    fn another_programs_program_data_is_refused() {
-        let a = Pubkey::new_unique();
-        let mut f = Fixture::new(Some(a), a);
-        f.pd_key = Pubkey::new_unique();
+    fn the_same_seeds_under_another_program_id_are_refused() {
+        // Anyone can deploy a program that signs with ["migration", program_id] under its own id.
+        let impostor = Pubkey::new_unique();
+        let mut f = Fixture::new(|program_id| migration_signer_address(program_id, &impostor).0);
         assert_eq!(
-            f.check(true),
-            Err(MigrationAuthError::WrongProgramData.into())
+            f.check(&UPGRADE_GOVERNOR_ID, true),
+            Err(MigrationAuthError::NotMigrationSigner.into())
         );
+        // A program governed by that deployment names it.
+        assert_eq!(f.check(&impostor, true), Ok(()));
     }
 
     #[test]
-    fn an_account_not_owned_by_the_loader_is_refused() {
-        let a = Pubkey::new_unique();
-        let mut f = Fixture::new(Some(a), a);
-        f.loader = Pubkey::new_unique();
+    fn the_governors_authority_pda_is_refused() {
+        // The multisig's authority PDA is the program's upgrade authority, not its migration
+        // signer: a program that still accepts it would accept what the governor no longer sends.
+        let multisig = Pubkey::new_unique();
+        let mut f = Fixture::new(|_| {
+            Pubkey::find_program_address(&[b"authority", multisig.as_ref()], &UPGRADE_GOVERNOR_ID).0
+        });
         assert_eq!(
-            f.check(true),
-            Err(MigrationAuthError::WrongProgramData.into())
+            f.check(&UPGRADE_GOVERNOR_ID, true),
+            Err(MigrationAuthError::NotMigrationSigner.into())
         );
     }
 }

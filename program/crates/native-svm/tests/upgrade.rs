@@ -255,7 +255,7 @@ fn governed_counter_extend_upgrade_touch_and_migrate() {
         return;
     };
     let (mut svm, payer) = svm_with_program();
-    let (authority, bump) = authority();
+    let (authority, _) = authority();
     let target = Pubkey::new_unique();
     let programdata = native_svm::deploy_upgradeable(&mut svm, target, &v1, Some(authority));
 
@@ -355,20 +355,36 @@ fn governed_counter_extend_upgrade_touch_and_migrate() {
             .err,
         TransactionError::InstructionError(0, InstructionError::Custom(9))
     );
-    // migrate: the native program signs as the upgrade authority PDA, through CPI.
+    // migrate: the test program, registered at the governor's id too, signs as the counter's
+    // migration signer through CPI, as upgrade-governor's migrate_account does.
+    native_svm::add_native_program(&mut svm, GOVERNOR_ID, process);
+    let (signer, bump) = migration_signer(&target);
     let mut migrate = vec![CALL_SIGNED, bump, 2];
-    let call = |data: &[u8]| {
-        ix(
+    let call = |data: &[u8], signer: Pubkey| {
+        Instruction::new_with_bytes(
+            GOVERNOR_ID,
             data,
             vec![
                 AccountMeta::new_readonly(target, false),
                 AccountMeta::new(state, false),
-                AccountMeta::new_readonly(authority, false),
+                AccountMeta::new_readonly(signer, false),
                 AccountMeta::new_readonly(programdata, false),
             ],
         )
     };
-    let meta = send(&mut svm, &payer, &[call(&migrate)]).unwrap();
+    // Any other signer, even one with a real signature, is not the migration signer: the
+    // counter refuses it (WrongMigrationSigner) and the account stays v1.
+    let impostor = Keypair::new();
+    let mut by_impostor = call(&[CALL, 2], impostor.pubkey());
+    by_impostor.accounts[2].is_signer = true;
+    assert_eq!(
+        send_signed(&mut svm, &payer, &[by_impostor], &[&impostor])
+            .unwrap_err()
+            .err,
+        TransactionError::InstructionError(0, InstructionError::Custom(12))
+    );
+    assert_eq!(svm.get_account(&state).unwrap().data[0], 1);
+    let meta = send(&mut svm, &payer, &[call(&migrate, signer)]).unwrap();
     assert!(meta
         .logs
         .contains(&"Program log: governed-counter v2: migrated v1 -> v2".to_string()));
@@ -386,7 +402,9 @@ fn governed_counter_extend_upgrade_touch_and_migrate() {
     migrate[0] = CALL;
     migrate.remove(1);
     assert_eq!(
-        send(&mut svm, &payer, &[call(&migrate)]).unwrap_err().err,
+        send(&mut svm, &payer, &[call(&migrate, signer)])
+            .unwrap_err()
+            .err,
         TransactionError::InstructionError(0, InstructionError::Custom(7))
     );
 

@@ -57,8 +57,9 @@ pub mod upgrade_governor {
     }
 
     /// Migrate the accounts passed as remaining accounts through the governed program's
-    /// migrate instruction, signed by the authority PDA; only while the proposal is the
-    /// program's latest executed upgrade.
+    /// migrate instruction, signed by the program's migration signer (a PDA that is the
+    /// authority of nothing); only while the proposal is the program's latest executed upgrade
+    /// and the multisig still governs the program.
     pub fn migrate_account<'info>(ctx: Context<'info, MigrateAccount<'info>>) -> Result<()> {
         instructions::migrate_account::handler(ctx)
     }

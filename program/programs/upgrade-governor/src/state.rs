@@ -3,11 +3,18 @@ use anchor_lang::prelude::*;
 use crate::errors::GovernorError;
 
 /// Seeds of the PDAs, fixed by the design: [`multisig`, create_key], [`proposal`, multisig,
-/// index], [`authority`, multisig], [`program`, multisig, governed program].
+/// index], [`authority`, multisig], [`program`, multisig, governed program], [`migration`,
+/// governed program].
 pub const MULTISIG_SEED: &[u8] = b"multisig";
 pub const PROPOSAL_SEED: &[u8] = b"proposal";
+/// The upgrade authority of every governed program and buffer of a multisig; it signs loader
+/// instructions only, inside `execute_upgrade` and `execute_config`.
 pub const AUTHORITY_SEED: &[u8] = b"authority";
 pub const GOVERNED_PROGRAM_SEED: &[u8] = b"program";
+/// The migration signer of a governed program: the only signer governed code ever receives
+/// from the governor (its migrate instruction, inside `migrate_account`). It is the authority of
+/// nothing; a governed program checks it with `governed-auth`.
+pub const MIGRATION_SEED: &[u8] = b"migration";
 
 /// Bound on the member list, so the account size is fixed at creation.
 pub const MAX_MEMBERS: usize = 16;
@@ -142,6 +149,13 @@ impl Multisig {
 
     pub fn authority_seeds<'a>(multisig: &'a Pubkey, bump: &'a [u8; 1]) -> [&'a [u8]; 3] {
         [AUTHORITY_SEED, multisig.as_ref(), bump]
+    }
+
+    /// This multisig's authority PDA, from its stored bump (found at creation, so valid).
+    pub fn authority_address(&self, multisig: &Pubkey) -> Result<Pubkey> {
+        let bump = [self.authority_bump];
+        Pubkey::create_program_address(&Self::authority_seeds(multisig, &bump), &crate::ID)
+            .map_err(|_| ProgramError::InvalidSeeds.into())
     }
 
     /// The settings a config proposal may change.

@@ -191,20 +191,23 @@ pub fn process(program_id: &Pubkey, accounts: &[AccountInfo], data: &[u8]) -> Pr
             solana_invoke::invoke(&ix, accounts)
         }
         CALL_SIGNED => {
-            // Like CALL, signing with the authority PDA. rest: bump, callee data
+            // Like CALL, signing as the callee's migration signer, PDA ["migration", callee]
+            // of this program, as upgrade-governor's migrate_account does. rest: bump, callee
+            // data
             let bump = rest[0];
-            let authority = Pubkey::create_program_address(&[b"authority", &[bump]], program_id)?;
             let callee = &accounts[0];
+            let seeds: [&[u8]; 3] = [b"migration", callee.key.as_ref(), &[bump]];
+            let signer = Pubkey::create_program_address(&seeds, program_id)?;
             let metas = accounts[1..]
                 .iter()
                 .map(|a| AccountMeta {
                     pubkey: *a.key,
-                    is_signer: a.is_signer || *a.key == authority,
+                    is_signer: a.is_signer || *a.key == signer,
                     is_writable: a.is_writable,
                 })
                 .collect();
             let ix = Instruction::new_with_bytes(*callee.key, &rest[1..], metas);
-            solana_invoke::invoke_signed(&ix, accounts, &[&[b"authority", &[bump]]])
+            solana_invoke::invoke_signed(&ix, accounts, &[&seeds])
         }
         MSG => {
             // What anchor-lang's msg! and its error logging expand to.
@@ -277,6 +280,16 @@ pub fn put_account(svm: &mut LiteSVM, owner: &Pubkey, len: usize) -> Pubkey {
     )
     .unwrap();
     key
+}
+
+/// upgrade-governor's program id: the governed counter accepts migrations signed by the
+/// migration signer of this id only, so its test registers the test program here too.
+pub const GOVERNOR_ID: Pubkey =
+    Pubkey::from_str_const("EBDwN1RPWW1HKkDSi6AqSowU9U4h44d249oPVkZT15c5");
+
+/// The migration signer of `program` under the governor's id, and its bump.
+pub fn migration_signer(program: &Pubkey) -> (Pubkey, u8) {
+    Pubkey::find_program_address(&[b"migration", program.as_ref()], &GOVERNOR_ID)
 }
 
 /// The authority PDA of the test program (upgrade authority in the upgrade tests).

@@ -65,9 +65,9 @@
 #   r10-24   account 2 entry pointer
 #   r10-32   instruction data length
 #   r10-40   program id pointer
-#   r10-56   seeds array for the ProgramData PDA: one { addr u64, len u64 }  (v2 migrate)
-#   r10-88   derived ProgramData address [32]                               (v2 migrate)
-#   r10-96   bump seed u8                                                   (v2 migrate)
+#   r10-72   seeds array for the migration signer PDA: two { addr u64, len u64 }  (v2 migrate)
+#   r10-104  derived migration signer address [32]                              (v2 migrate)
+#   r10-112  bump seed u8                                                       (v2 migrate)
 # ---------------------------------------------------------------------------------------------
 .equ MAX_TRACKED_ACCOUNTS, 3
 .equ SLOT_ACCOUNT0, 8
@@ -75,10 +75,12 @@
 .equ SLOT_ACCOUNT2, 24
 .equ SLOT_IX_LEN, 32
 .equ SLOT_PROGRAM_ID, 40
-.equ SLOT_SEED0_ADDR, 56
-.equ SLOT_SEED0_LEN, 48
-.equ SLOT_PDA, 88
-.equ SLOT_BUMP, 96
+.equ SLOT_SEED0_ADDR, 72
+.equ SLOT_SEED0_LEN, 64
+.equ SLOT_SEED1_ADDR, 56
+.equ SLOT_SEED1_LEN, 48
+.equ SLOT_PDA, 104
+.equ SLOT_BUMP, 112
 .equ PUBKEY_LEN, 32
 
 # ---------------------------------------------------------------------------------------------
@@ -106,15 +108,12 @@
 .equ V2_RESERVED, 56
 
 # ---------------------------------------------------------------------------------------------
-# ProgramData account of the BPF Upgradeable Loader (address = PDA of [program_id] under the
-# loader): u32 tag (3) | u64 slot | Option<Pubkey> upgrade authority (byte 12 tag, 13..45 key)
-# | ELF.
+# The migration signer (v2 migrate): PDA of ["migration", program_id] under upgrade-governor's
+# program id (its bytes are in v2's .rodata). The governor signs with it only inside
+# migrate_account; it is the authority of nothing.
 # ---------------------------------------------------------------------------------------------
-.equ PD_TAG, 0
-.equ PD_TAG_PROGRAM_DATA, 3
-.equ PD_AUTHORITY_IS_SOME, 12
-.equ PD_AUTHORITY, 13
-.equ PD_METADATA_LEN, 45
+.equ MIGRATION_SEED_LEN, 9
+.equ NUM_MIGRATION_SEEDS, 2
 
 # ---------------------------------------------------------------------------------------------
 # Custom error codes (returned in r0; the runtime reports InstructionError::Custom(code)).
@@ -129,6 +128,6 @@
 .equ ERR_WRONG_OWNER, 8
 .equ ERR_WRONG_LAYOUT_VERSION, 9
 .equ ERR_OVERFLOW, 10
-.equ ERR_WRONG_PROGRAM_DATA, 11
-.equ ERR_WRONG_AUTHORITY, 12
+# 11 (WrongProgramData) was v2's ProgramData check before issue #16; retired, not reused.
+.equ ERR_WRONG_MIGRATION_SIGNER, 12
 .equ ERR_INSTRUCTION_DATA_TOO_SHORT, 13

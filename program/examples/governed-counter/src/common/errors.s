@@ -29,11 +29,8 @@ err_wrong_layout_version:
 err_overflow:
     mov64 r0, ERR_OVERFLOW
     exit
-err_wrong_program_data:
-    mov64 r0, ERR_WRONG_PROGRAM_DATA
-    exit
-err_wrong_authority:
-    mov64 r0, ERR_WRONG_AUTHORITY
+err_wrong_migration_signer:
+    mov64 r0, ERR_WRONG_MIGRATION_SIGNER
     exit
 err_instruction_data_too_short:
     mov64 r0, ERR_INSTRUCTION_DATA_TOO_SHORT

@@ -1,13 +1,13 @@
 # governed-counter v2: moves the fields (layout v2), counts touches, and migrates v1 accounts.
 #   tag 0 init     [state w][owner s]                         data [0][balance u64]
 #   tag 1 deposit  [state w][owner s]                         data [1][amount u64]
-#   tag 2 migrate  [state w][authority s][ProgramData]        data [2]
+#   tag 2 migrate  [state w][migration signer s][ProgramData] data [2]
 #   tag 3 touch    [state w]                                  data [3]
 # State layouts v1/v2 and the error codes: ../common/constants.s. Any other tag:
 # InvalidInstruction.
 #
 # Registers after the input walk (../common/parse_input.s), kept across syscalls:
-#   r6 = state account entry, r7 = owner/authority account entry, r8 = ProgramData entry,
+#   r6 = state account entry, r7 = owner/migration signer entry, r8 = account 2 entry (unused),
 #   r9 = instruction data. r1-r5 and r0 are scratch.
 .include "../common/constants.s"
 .include "../common/macros.s"
@@ -82,50 +82,39 @@ instruction_deposit:
     exit
 
 # migrate: rewrites a v1 account in the v2 layout; a v2 account is left as it is, so running a
-# migration twice is harmless. Only the program's upgrade authority may migrate (in the real
-# system: the governance PDA, signing through CPI). Checks, in order: accounts, state account,
-# [2] is the ProgramData derived from our program id and owned by the loader, its authority is
-# Some([1].key), [1] signed, layout is v1 or v2.
+# migration twice is harmless. Only upgrade-governor's migrate_account may migrate: [1] must be
+# this program's migration signer, the PDA of ["migration", program_id] under the governor's
+# program id, and must have signed. The governor signs with it only for the multisig that
+# governs this program now, after the upgrade that declared this migration executed; it is the
+# authority of nothing. [2] (ProgramData) is passed by the governor and not read. Checks, in
+# order: accounts, state account, [1] is the migration signer, [1] signed, layout is v1 or v2.
 instruction_migrate:
     LOG msg_migrate, MSG_MIGRATE_LEN
     REQUIRE_ACCOUNT r6
     REQUIRE_ACCOUNT r7
-    REQUIRE_ACCOUNT r8
     REQUIRE_STATE_ACCOUNT r6
-    # ProgramData address = find_program_address([program_id], BPF Upgradeable Loader)
-    ldxdw r2, [r10 - SLOT_PROGRAM_ID]
+    # migration signer = find_program_address(["migration", program_id], upgrade-governor)
+    lddw r2, migration_seed
     stxdw [r10 - SLOT_SEED0_ADDR], r2
-    stdw [r10 - SLOT_SEED0_LEN], PUBKEY_LEN
+    stdw [r10 - SLOT_SEED0_LEN], MIGRATION_SEED_LEN
+    ldxdw r2, [r10 - SLOT_PROGRAM_ID]
+    stxdw [r10 - SLOT_SEED1_ADDR], r2
+    stdw [r10 - SLOT_SEED1_LEN], PUBKEY_LEN
     mov64 r1, r10
     sub64 r1, SLOT_SEED0_ADDR
-    mov64 r2, 1
-    lddw r3, bpf_loader_upgradeable_id
+    mov64 r2, NUM_MIGRATION_SEEDS
+    lddw r3, upgrade_governor_id
     mov64 r4, r10
     sub64 r4, SLOT_PDA
     mov64 r5, r10
     sub64 r5, SLOT_BUMP
     call sol_try_find_program_address
-    jne r0, 0, err_wrong_program_data
+    jne r0, 0, err_wrong_migration_signer
     mov64 r2, r10
     sub64 r2, SLOT_PDA
-    mov64 r3, r8
-    add64 r3, ACC_KEY
-    REQUIRE_KEY_EQ r2, r3, err_wrong_program_data
-    mov64 r2, r8
-    add64 r2, ACC_OWNER
-    lddw r3, bpf_loader_upgradeable_id
-    REQUIRE_KEY_EQ r2, r3, err_wrong_program_data
-    ldxdw r2, [r8 + ACC_DATA_LEN]
-    jlt r2, PD_METADATA_LEN, err_wrong_program_data
-    ldxw r2, [r8 + ACC_DATA + PD_TAG]
-    jne r2, PD_TAG_PROGRAM_DATA, err_wrong_program_data
-    ldxb r2, [r8 + ACC_DATA + PD_AUTHORITY_IS_SOME]
-    jne r2, 1, err_wrong_authority
-    mov64 r2, r8
-    add64 r2, ACC_DATA + PD_AUTHORITY
     mov64 r3, r7
     add64 r3, ACC_KEY
-    REQUIRE_KEY_EQ r2, r3, err_wrong_authority
+    REQUIRE_KEY_EQ r2, r3, err_wrong_migration_signer
     REQUIRE_SIGNER r7
     ldxb r2, [r6 + ACC_DATA + STATE_VERSION]
     jeq r2, LAYOUT_V2, migrate_already_v2
@@ -176,5 +165,7 @@ msg_migrate: .ascii "governed-counter v2: migrate"
 msg_migrated: .ascii "governed-counter v2: migrated v1 -> v2"
 msg_already_v2: .ascii "governed-counter v2: already v2, nothing to migrate"
 msg_touch: .ascii "governed-counter v2: touch"
-# BPFLoaderUpgradeab1e11111111111111111111111
-bpf_loader_upgradeable_id: .byte 0x02, 0xa8, 0xf6, 0x91, 0x4e, 0x88, 0xa1, 0xb0, 0xe2, 0x10, 0x15, 0x3e, 0xf7, 0x63, 0xae, 0x2b, 0x00, 0xc2, 0xb9, 0x3d, 0x16, 0xc1, 0x24, 0xd2, 0xc0, 0x53, 0x7a, 0x10, 0x04, 0x80, 0x00, 0x00
+migration_seed: .ascii "migration"
+# upgrade-governor's program id, EBDwN1RPWW1HKkDSi6AqSowU9U4h44d249oPVkZT15c5 (governed-auth's
+# UPGRADE_GOVERNOR_ID). A deployment under another id reassembles with its bytes.
+upgrade_governor_id: .byte 0xc3, 0xc6, 0x5d, 0xc9, 0xdf, 0x1d, 0x95, 0x7a, 0x81, 0x93, 0x75, 0x3f, 0xa4, 0xb1, 0xb6, 0x2f, 0x11, 0x9d, 0x61, 0x40, 0xe7, 0x04, 0x52, 0x23, 0x9c, 0x89, 0x3f, 0x30, 0x39, 0x1b, 0xc0, 0xe2

@@ -9,9 +9,13 @@ use crate::state::*;
 
 /// Accounts to migrate come as writable remaining accounts, up to `MAX_MIGRATE_ACCOUNTS`.
 /// Each is passed to the governed program's migrate instruction as
-/// [state (writable), authority PDA (signer), ProgramData]; the governed program checks that
-/// the signer is the upgrade authority recorded in its ProgramData (see `governed-auth`) and
-/// treats an already-migrated account as a no-op.
+/// [state (writable), migration signer (signer), ProgramData]; the governed program checks that
+/// the signer is its migration signer, PDA [`migration`, program] of this program (see
+/// `governed-auth`), and treats an already-migrated account as a no-op.
+///
+/// The migration signer is the authority of nothing, so whatever the governed code does with
+/// its signature, it cannot upgrade, hand off or close a program or buffer of the multisig. The
+/// authority PDA is not an account of this instruction: it never signs for governed code.
 #[event_cpi]
 #[derive(Accounts)]
 pub struct MigrateAccount<'info> {
@@ -40,9 +44,11 @@ pub struct MigrateAccount<'info> {
             @ GovernorError::MigrationPlanSuperseded,
     )]
     pub governed_program: Account<'info, GovernedProgram>,
-    /// CHECK: the governor's authority PDA; signs the governed program's migrate instruction.
-    #[account(seeds = [AUTHORITY_SEED, multisig.key().as_ref()], bump = multisig.authority_bump)]
-    pub authority: UncheckedAccount<'info>,
+    /// The program's migration signer, PDA [`migration`, target program]: signs the governed
+    /// program's migrate instruction and nothing else; the authority of nothing.
+    /// CHECK: derived from its seeds; no account is stored there, only its signature is used.
+    #[account(seeds = [MIGRATION_SEED, proposal.target_program.as_ref()], bump)]
+    pub migration_signer: UncheckedAccount<'info>,
     /// CHECK: equal to `proposal.target_program`; invoked by CPI.
     #[account(executable)]
     pub target_program: UncheckedAccount<'info>,
@@ -68,12 +74,13 @@ pub fn handler<'info>(ctx: Context<'info, MigrateAccount<'info>>) -> Result<()> 
         proposal.status == ProposalStatus::Executed,
         GovernorError::MigrationBeforeExecution
     );
-    // The migrate instruction receives the authority PDA as a signer. Once a config proposal
-    // handed the program out of governance, its code is no longer what the members approved:
-    // it could use that signature on the loader against the multisig's other programs.
+    // The migration signer's signature says "the multisig that governs this program now runs
+    // the plan of its executed upgrade". Once a config proposal handed the program out of
+    // governance, another authority decides what it runs: no signature for it.
+    let multisig_key = ctx.accounts.multisig.key();
     require!(
         loader::program_data_upgrade_authority(&ctx.accounts.program_data)?
-            == Some(ctx.accounts.authority.key()),
+            == Some(ctx.accounts.multisig.authority_address(&multisig_key)?),
         GovernorError::ProgramNotGoverned
     );
     let accounts = ctx.remaining_accounts;
@@ -83,10 +90,10 @@ pub fn handler<'info>(ctx: Context<'info, MigrateAccount<'info>>) -> Result<()> 
         GovernorError::TooManyAccounts
     );
 
-    let multisig_key = ctx.accounts.multisig.key();
-    let bump = [ctx.accounts.multisig.authority_bump];
-    let seeds = Multisig::authority_seeds(&multisig_key, &bump);
-    let authority = ctx.accounts.authority.to_account_info();
+    let target_key = proposal.target_program;
+    let bump = [ctx.bumps.migration_signer];
+    let seeds: [&[u8]; 3] = [MIGRATION_SEED, target_key.as_ref(), &bump];
+    let signer = ctx.accounts.migration_signer.to_account_info();
     let program_data = ctx.accounts.program_data.to_account_info();
     let target = ctx.accounts.target_program.to_account_info();
 
@@ -101,7 +108,7 @@ pub fn handler<'info>(ctx: Context<'info, MigrateAccount<'info>>) -> Result<()> 
             program_id: proposal.target_program,
             accounts: vec![
                 AccountMeta::new(*account.key, false),
-                AccountMeta::new_readonly(*authority.key, true),
+                AccountMeta::new_readonly(*signer.key, true),
                 AccountMeta::new_readonly(*program_data.key, false),
             ],
             data: plan.instruction_data.clone(),
@@ -110,7 +117,7 @@ pub fn handler<'info>(ctx: Context<'info, MigrateAccount<'info>>) -> Result<()> 
             &ix,
             &[
                 account.clone(),
-                authority.clone(),
+                signer.clone(),
                 program_data.clone(),
                 target.clone(),
             ],
