@@ -190,6 +190,15 @@ var eventTypes = []func() Event{
 	func() Event { return new(ConfigExecuted) },
 }
 
+// AllEvents returns a zero value of every event type, so a consumer can check it handles each.
+func AllEvents() []Event {
+	out := make([]Event, 0, len(eventTypes))
+	for _, newEv := range eventTypes {
+		out = append(out, newEv())
+	}
+	return out
+}
+
 var eventsByDiscriminator = func() map[Discriminator]func() Event {
 	m := make(map[Discriminator]func() Event, len(eventTypes))
 	for _, newEv := range eventTypes {

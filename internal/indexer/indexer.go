@@ -147,6 +147,13 @@ func (ix *Indexer) apply(ctx context.Context, evs *chain.TransactionEvents, serv
 				Members: keyStrings(ev.Members), Threshold: int(ev.Threshold), TimelockSeconds: ev.TimelockSeconds,
 				ProposalLifetimeSeconds: ev.ProposalLifetimeSeconds, Guardian: ev.Guardian.String(),
 			})
+		case *governor.UpgradeCancelVoted:
+			// A member's vote to cancel; threshold votes cancel (UpgradeCancelled follows).
+			entry.Actor, entry.Proposal = ev.Member.String(), ev.Proposal.String()
+		case *governor.PauseExtendVoted:
+			entry.Actor = ev.Member.String()
+		case *governor.ResumeVoted:
+			entry.Actor = ev.Member.String()
 		case *governor.ConfigProposed:
 			entry.Actor, entry.Proposal = ev.Proposer.String(), ev.Proposal.String()
 			entry.Details = map[string]any{"index": ev.Index, "actions": governor.ConfigActionsJSON(ev.Actions),
@@ -232,6 +239,12 @@ func eventMultisig(ev any) (solana.PublicKey, bool) {
 	case *governor.SystemPaused:
 		return ev.Multisig, true
 	case *governor.SystemResumed:
+		return ev.Multisig, true
+	case *governor.UpgradeCancelVoted:
+		return ev.Multisig, true
+	case *governor.PauseExtendVoted:
+		return ev.Multisig, true
+	case *governor.ResumeVoted:
 		return ev.Multisig, true
 	case *governor.ConfigProposed:
 		return ev.Multisig, true
