@@ -144,11 +144,17 @@ func newIndexer(cfg config.Config, c *chain.Client, s *store.Store, tc client.Cl
 const indexInterval = 2 * time.Second
 
 func runIndexer(lc fx.Lifecycle, ix *indexer.Indexer) {
+	runLoop(lc, func(ctx context.Context) { ix.Run(ctx, indexInterval) })
+}
+
+// runLoop runs loop in the background from the worker's start until its stop, which cancels
+// it and waits for it to return (or for the stop's deadline).
+func runLoop(lc fx.Lifecycle, loop func(context.Context)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	lc.Append(fx.Hook{
 		OnStart: func(context.Context) error {
-			go func() { defer close(done); ix.Run(ctx, indexInterval) }()
+			go func() { defer close(done); loop(ctx) }()
 			return nil
 		},
 		OnStop: func(stopCtx context.Context) error {
@@ -183,20 +189,5 @@ const dispatchInterval = 2 * time.Second
 // runDispatcher turns the audit trail into notifications while the worker runs (every replica
 // runs it; they take turns through a lock in PostgreSQL).
 func runDispatcher(lc fx.Lifecycle, d *notify.Dispatcher) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	lc.Append(fx.Hook{
-		OnStart: func(context.Context) error {
-			go func() { defer close(done); d.Run(ctx, dispatchInterval) }()
-			return nil
-		},
-		OnStop: func(stopCtx context.Context) error {
-			cancel()
-			select {
-			case <-done:
-			case <-stopCtx.Done():
-			}
-			return nil
-		},
-	})
+	runLoop(lc, func(ctx context.Context) { d.Run(ctx, dispatchInterval) })
 }
