@@ -6,6 +6,7 @@ package devstack
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -172,13 +173,21 @@ func (s *Stack) bin(name string) string {
 }
 
 func (s *Stack) env(httpAddr string) []string {
-	return append(os.Environ(),
+	env := append(os.Environ(),
 		"UG_DATABASE_URL="+s.DatabaseURL,
 		"UG_TEMPORAL_ADDRESS="+s.TemporalAddress,
 		"UG_RPC_URL="+s.RPCURL,
 		"UG_HTTP_ADDR="+httpAddr,
 		"UG_LOG_LEVEL=info",
+		// The stack runs on loopback: its webhooks (the demo's receiver) are local http URLs,
+		// which a real deployment refuses unless its operator allows them.
+		"UG_WEBHOOK_ALLOW_HTTP=true",
+		"UG_WEBHOOK_ALLOW_PRIVATE=true",
 	)
+	if s.APIURL != "" {
+		env = append(env, "UG_PUBLIC_URL="+s.APIURL) // links in notifications
+	}
+	return env
 }
 
 // StartWorker starts (or restarts, after KillWorker) the worker process.
@@ -206,6 +215,20 @@ func (s *Stack) ServeMultisig(ctx context.Context, multisig solana.PublicKey, la
 		return fmt.Errorf("devstack: apiserver multisig serve %s: %w\n%s", multisig, err, out)
 	}
 	return nil
+}
+
+// SubscribeWebhook subscribes url to multisig's notifications the way an operator does, with
+// `apiserver webhook create`, and returns the signing secret it prints once.
+func (s *Stack) SubscribeWebhook(ctx context.Context, name, url string, multisig solana.PublicKey) (string, error) {
+	cmd := exec.CommandContext(ctx, s.bin("apiserver"), "webhook", "create", "--name", name, "--url", url, "--multisig", multisig.String())
+	cmd.Env = s.env("127.0.0.1:0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("devstack: apiserver webhook create: %w\n%s", err, stderr.String())
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // Kill sends SIGKILL to a part (a fault test's crash) and waits for it to die.

@@ -64,6 +64,11 @@ func TestUpgradeStoryEndToEnd(t *testing.T) {
 	})
 	require.NoError(t, err, "logs in %s", dir)
 	require.Equal(t, accounts, res.Migrated)
+	// The demo's webhook receiver was told the story, every delivery signed, each event once.
+	for _, want := range []string{"proposal.proposed", "proposal.threshold_reached", "config.changed",
+		"proposal.executed", "migration.completed", "proposal.cancelled"} {
+		require.Contains(t, res.Notified, want, "notifications received: %v", res.Notified)
+	}
 
 	// The chain: v2 is deployed, the PDA is still the upgrade authority.
 	v2, err := os.ReadFile("../../program/examples/governed-counter/elf/governed_counter_v2.so")

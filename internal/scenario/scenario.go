@@ -13,10 +13,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +33,7 @@ import (
 	"github.com/upgrade-governor/upgrade-governor/internal/governor"
 	"github.com/upgrade-governor/upgrade-governor/internal/governor/loader"
 	"github.com/upgrade-governor/upgrade-governor/internal/member"
+	"github.com/upgrade-governor/upgrade-governor/internal/notify"
 	"github.com/upgrade-governor/upgrade-governor/workflows"
 )
 
@@ -60,8 +63,11 @@ type Result struct {
 	// Rotation is the config proposal that replaced member 5's lost key (Removed) with a new
 	// one (Added).
 	Rotation, Removed, Added solana.PublicKey
-	Migrated                 int
-	AuditEntries             int
+	// Notified are the notification types the demo's webhook receiver got, signatures
+	// verified, each event once (by its idempotency key), in the order they arrived.
+	Notified     []string
+	Migrated     int
+	AuditEntries int
 }
 
 // Run tells the story against a running stack.
@@ -112,6 +118,7 @@ type demo struct {
 	v1, v2   []byte
 	out      io.Writer
 	res      Result
+	hook     *receiver
 }
 
 func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) error {
@@ -148,6 +155,9 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 	// start workflows or spend the worker's fee payer.
 	fmt.Fprintf(d.out, "    the operator serves it: apiserver multisig serve %s --label demo\n", d.multisig)
 	if err := d.stack.ServeMultisig(ctx, d.multisig, "demo"); err != nil {
+		return err
+	}
+	if err := d.subscribe(ctx); err != nil {
 		return err
 	}
 
@@ -260,8 +270,104 @@ func (d *demo) scenario(ctx context.Context, accounts int, temporalBin string) e
 	}
 	fmt.Fprintln(d.out, "    cancelled on chain by the guardian; rollback recorded")
 
+	if err := d.printNotifications(ctx); err != nil {
+		return err
+	}
 	Step(d.out, "The audit trail")
 	return d.printAudit(ctx)
+}
+
+// receiver is the demo's webhook endpoint: it checks each delivery's signature and keeps each
+// event once (a redelivery carries the same idempotency key).
+type receiver struct {
+	secret string
+	mu     sync.Mutex
+	seen   map[string]bool
+	got    []notice
+	bad    int
+}
+
+type notice struct {
+	Type    string `json:"type"`
+	Summary string `json:"summary"`
+}
+
+func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(req.Body, 1<<20))
+	if err != nil {
+		http.Error(w, "read body", http.StatusBadRequest)
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := notify.Verify(r.secret, req.Header.Get(notify.HeaderSignature), body, time.Now(), 5*time.Minute); err != nil {
+		r.bad++
+		http.Error(w, "bad signature", http.StatusUnauthorized)
+		return
+	}
+	var n notice
+	if err := json.Unmarshal(body, &n); err != nil {
+		http.Error(w, "bad payload", http.StatusBadRequest)
+		return
+	}
+	if key := req.Header.Get("Idempotency-Key"); !r.seen[key] {
+		r.seen[key] = true
+		r.got = append(r.got, n)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// subscribe starts the receiver and subscribes it to the multisig as an operator does.
+func (d *demo) subscribe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("webhook receiver: %w", err)
+	}
+	d.hook = &receiver{seen: map[string]bool{}}
+	srv := &http.Server{Handler: d.hook, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			fmt.Fprintf(d.out, "    the webhook receiver stopped: %v\n", err)
+		}
+	}()
+	url := "http://" + ln.Addr().String() + "/hook"
+	secret, err := d.stack.SubscribeWebhook(ctx, "demo-receiver", url, d.multisig)
+	if err != nil {
+		return err
+	}
+	d.hook.mu.Lock()
+	d.hook.secret = secret
+	d.hook.mu.Unlock()
+	fmt.Fprintf(d.out, "    a webhook receiver listens at %s: apiserver webhook create --name demo-receiver --url %s --multisig %s\n",
+		url, url, short(d.multisig.String()))
+	return nil
+}
+
+// printNotifications waits for the story's last notification (the emergency stop's cancel)
+// and prints what the receiver got.
+func (d *demo) printNotifications(ctx context.Context) error {
+	Step(d.out, "What the webhook receiver was told (signatures verified, each event once)")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		d.hook.mu.Lock()
+		done := slices.ContainsFunc(d.hook.got, func(n notice) bool { return n.Type == "proposal.cancelled" })
+		got, bad := slices.Clone(d.hook.got), d.hook.bad
+		d.hook.mu.Unlock()
+		if done || time.Now().After(deadline) || ctx.Err() != nil {
+			for _, n := range got {
+				fmt.Fprintf(d.out, "    %-28s %s\n", n.Type, n.Summary)
+				d.res.Notified = append(d.res.Notified, n.Type)
+			}
+			if bad > 0 {
+				return fmt.Errorf("the webhook receiver refused %d deliveries whose signature did not verify", bad)
+			}
+			if !done {
+				return fmt.Errorf("the webhook receiver got %d notifications, not the emergency stop's cancel, within 30 s", len(got))
+			}
+			return nil
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
 }
 
 // rotateMember: member 5 lost their key. The multisig replaces it through its own governance:
