@@ -22,8 +22,8 @@ const MaxComputeUnits = 1_400_000
 type PriorityFee struct {
 	// MicroLamports is the bid, or the floor under Percentile.
 	MicroLamports uint64
-	// Percentile (1 to 100), when set, bids that percentile of the fees paid recently for the
-	// transaction's writable accounts (getRecentPrioritizationFees), at least MicroLamports.
+	// Percentile (1 to 100), when set, bids that percentile of the fees the cluster's recent
+	// blocks paid (getRecentPrioritizationFees), at least MicroLamports.
 	Percentile int
 }
 
@@ -111,34 +111,25 @@ func (c *Client) unitLimit(ctx context.Context, ixs []solana.Instruction, payer 
 	return uint32(min(used+used/5+5_000, MaxComputeUnits)), true
 }
 
-// priceFor is the bid for a transaction of ixs: the floor, or the configured percentile of
-// the recent fees on its writable accounts (cached for a few seconds per account set).
-func (c *Client) priceFor(ctx context.Context, ixs []solana.Instruction) uint64 {
+// priceFor is the bid: the floor, or the configured percentile of the fees the cluster's
+// recent blocks paid (getRecentPrioritizationFees without accounts), asked at most every
+// feeCacheFor. Asking per transaction with its own accounts would cost a call for every
+// migrate transaction (each locks other accounts) and load the node for nothing.
+func (c *Client) priceFor(ctx context.Context, _ []solana.Instruction) uint64 {
 	p := c.priorityFee
 	if p.Percentile == 0 {
 		return p.MicroLamports
 	}
-	var writable []string
-	var keys solana.PublicKeySlice
-	for _, ix := range ixs {
-		for _, m := range ix.Accounts() {
-			if m.IsWritable && !slices.Contains(writable, m.PublicKey.String()) {
-				writable = append(writable, m.PublicKey.String())
-				keys = append(keys, m.PublicKey)
-			}
-		}
-	}
-	slices.Sort(writable)
-	key := strings.Join(writable, ",")
 	c.feeMu.Lock()
-	if e, ok := c.feeCache[key]; ok && time.Since(e.at) < feeCacheFor {
+	if !c.feeAt.IsZero() && time.Since(c.feeAt) < feeCacheFor {
+		fee := c.fee
 		c.feeMu.Unlock()
-		return max(e.fee, p.MicroLamports)
+		return max(fee, p.MicroLamports)
 	}
 	c.feeMu.Unlock()
 	var recent []rpc.PriorizationFeeResult
 	err := c.call(ctx, "getRecentPrioritizationFees", func(ctx context.Context) (err error) {
-		recent, err = c.rpc.GetRecentPrioritizationFees(ctx, keys)
+		recent, err = c.rpc.GetRecentPrioritizationFees(ctx, nil)
 		return err
 	})
 	if err != nil {
@@ -147,22 +138,14 @@ func (c *Client) priceFor(ctx context.Context, ixs []solana.Instruction) uint64 
 	}
 	fee := percentile(recent, p.Percentile)
 	c.feeMu.Lock()
-	if c.feeCache == nil || len(c.feeCache) > 1024 {
-		c.feeCache = map[string]feeEntry{}
-	}
-	c.feeCache[key] = feeEntry{fee: fee, at: time.Now()}
+	c.fee, c.feeAt = fee, time.Now()
 	c.feeMu.Unlock()
 	return max(fee, p.MicroLamports)
 }
 
 // feeCacheFor is how long a percentile of recent fees is reused (a slot is 400 ms; the node
-// reports the last 150 slots).
+// reports the last 150 slots, a minute).
 const feeCacheFor = 5 * time.Second
-
-type feeEntry struct {
-	fee uint64
-	at  time.Time
-}
 
 // percentile is the pct-th percentile (nearest rank) of the fees; 0 for none.
 func percentile(recent []rpc.PriorizationFeeResult, pct int) uint64 {

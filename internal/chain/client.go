@@ -54,10 +54,12 @@ type Client struct {
 	bh             *rpc.GetLatestBlockhashResult
 	bhAt           time.Time
 
-	// priorityFee is what Send bids per compute unit; feeCache holds recent percentiles.
+	// priorityFee is what Send bids per compute unit; fee is the last percentile of recent
+	// fees, asked at feeAt.
 	priorityFee PriorityFee
 	feeMu       sync.Mutex
-	feeCache    map[string]feeEntry
+	fee         uint64
+	feeAt       time.Time
 }
 
 // RetryPolicy bounds the retries of one RPC call that failed transiently (connection

@@ -90,7 +90,7 @@ var settings = []setting{
 		func(c *Config) *string { return &c.MaxExtendRentLamports }},
 	{"fee-payer-min-balance", "UG_FEE_PAYER_MIN_LAMPORTS", "100000000", "fee-payer balance (lamports) under which /readyz reports it low",
 		func(c *Config) *string { return &c.FeePayerMinLamports }},
-	{"priority-fee", "UG_PRIORITY_FEE", "p50", "priority fee per compute unit: micro-lamports, pNN (that percentile of recent fees on the transaction's accounts) or pNN:FLOOR",
+	{"priority-fee", "UG_PRIORITY_FEE", "p50", "priority fee per compute unit: micro-lamports, pNN (that percentile of the fees the cluster's recent blocks paid) or pNN:FLOOR",
 		func(c *Config) *string { return &c.PriorityFee }},
 	{"http-addr", "UG_HTTP_ADDR", "127.0.0.1:8080", "HTTP listen address of the apiserver",
 		func(c *Config) *string { return &c.HTTPAddr }},
